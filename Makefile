@@ -1,0 +1,49 @@
+# Two commands for a fresh machine: `make run` (the demo) and `make test` (the whole suite).
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+PYTHON ?= python3
+
+# The suite runs on real PostgreSQL and Redis; override these to point elsewhere.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: run test bench lint format messages venv services
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+run: venv
+	DEBUG=1 $(PY) manage.py migrate --no-input
+	DEBUG=1 $(PY) manage.py load_demo
+	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
+
+services:
+	bin/check-machine
+
+test: venv services
+	DEBUG=0 SECRET_KEY=test-only-secret-key DATABASE_URL=$(TEST_DATABASE_URL) \
+	REDIS_URL=$(TEST_REDIS_URL) SECURE_SSL_REDIRECT=0 ALLOWED_HOSTS=testserver,localhost,127.0.0.1 \
+	$(VENV)/bin/pytest
+
+bench: venv services
+	BENCH_DATABASE_URL=$(TEST_DATABASE_URL:/portal=/portal_bench) REDIS_URL=$(TEST_REDIS_URL) \
+	$(PY) bench/run.py
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: venv
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+# After changing shopper-facing strings: update every catalogue, translate, then compile.
+messages: venv
+	DEBUG=1 $(PY) manage.py makemessages --all --no-obsolete --add-location file
+	DEBUG=1 $(PY) manage.py compilemessages

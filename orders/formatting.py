@@ -1,0 +1,59 @@
+"""Money, moments and country names in the active language, through Babel.
+
+Nothing in the portal formats these by hand: the shopper's locale decides digit grouping,
+currency placement, month names and the order of day and month.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_time
+from babel.numbers import format_currency
+from django.utils import translation
+
+
+def current_locale() -> Locale:
+    language = translation.get_language() or "en"
+    try:
+        return Locale.parse(translation.to_locale(language))
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse("en")
+
+
+def money(amount: Decimal | int | None, currency: str) -> str:
+    if amount is None:
+        return ""
+    return format_currency(amount, currency, locale=current_locale())
+
+
+def moment(value: datetime | date | None, zone: ZoneInfo, style: str = "medium") -> str:
+    """A date and time in the shop's time zone. style: "medium" or "long" (date and time),
+    "date", "long_date" or "time" (one half)."""
+    if value is None:
+        return ""
+    locale = current_locale()
+    if not isinstance(value, datetime):
+        return format_date(value, "medium", locale=locale)
+    local = value.astimezone(zone)
+    if style == "date":
+        return format_date(local.date(), "medium", locale=locale)
+    if style == "long_date":
+        return format_date(local.date(), "long", locale=locale)
+    if style == "time":
+        return format_time(local.time(), "short", locale=locale)
+    # The locale's own way of joining a date and a time ("{1}, {0}", "{1} {0}", ...), without
+    # the seconds that Babel's medium time would add.
+    return locale.datetime_formats[style].format(
+        format_time(local.time(), "short", locale=locale),
+        format_date(local.date(), style, locale=locale),
+    )
+
+
+def country_name(code: str) -> str:
+    if not code:
+        return ""
+    return current_locale().territories.get(code.upper(), code.upper())

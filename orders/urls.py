@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from orders import views
+
+app_name = "orders"
+urlpatterns = [
+    path("o/<str:token>/", views.order_page, name="page"),
+]

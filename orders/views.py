@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db.models import Prefetch, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
+
+from orders import access
+from orders.models import (
+    Fulfillment,
+    FulfillmentLine,
+    Order,
+    OrderEvent,
+    Stage,
+)
+
+# Sections of the order page that htmx may refresh on their own.
+SECTIONS = ("tracking", "activity")
+
+# The stages a shopper walks through, in order; partial shipping counts as "shipped" on the
+# timeline, and a problem or a cancellation replaces the walk.
+TIMELINE = (
+    Stage.CONFIRMED,
+    Stage.PREPARING,
+    Stage.SHIPPED,
+    Stage.OUT_FOR_DELIVERY,
+    Stage.DELIVERED,
+)
+TIMELINE_POSITION = {
+    Stage.CONFIRMED: 0,
+    Stage.PREPARING: 1,
+    Stage.PARTIALLY_SHIPPED: 2,
+    Stage.SHIPPED: 2,
+    Stage.DELIVERY_PROBLEM: 3,
+    Stage.OUT_FOR_DELIVERY: 3,
+    Stage.DELIVERED: 4,
+}
+
+
+STAGE_HINTS = {
+    Stage.CONFIRMED: _("We have received your order and will start preparing it soon."),
+    Stage.PREPARING: _("Our warehouse is preparing your order."),
+    Stage.PARTIALLY_SHIPPED: _("Part of your order is on its way; the rest will follow."),
+    Stage.SHIPPED: _("Your order is on its way."),
+    Stage.OUT_FOR_DELIVERY: _("Your order is out for delivery."),
+    Stage.DELIVERED: _("Your order has been delivered."),
+    Stage.DELIVERY_PROBLEM: _(
+        "The carrier could not deliver a parcel. Check the tracking details below, or contact us."
+    ),
+    Stage.CANCELLED: _("This order was cancelled."),
+}
+
+
+def order_page_queryset() -> QuerySet[Order]:
+    """Everything the order page shows, in a fixed number of queries whatever the order's size."""
+    return Order.objects.select_related("shop").prefetch_related(
+        "lines",
+        "fulfillment_orders",
+        Prefetch(
+            "fulfillments",
+            queryset=Fulfillment.objects.prefetch_related(
+                "events",
+                Prefetch("lines", queryset=FulfillmentLine.objects.select_related("line_item")),
+            ),
+        ),
+        Prefetch(
+            "events",
+            queryset=OrderEvent.objects.filter(visible_to_shopper=True).order_by("-created_at"),
+            to_attr="shopper_activity",
+        ),
+    )
+
+
+def activate_language(request: HttpRequest, order: Order) -> None:
+    """The shopper's own choice (the language cookie) wins; otherwise the order's locale."""
+    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+    enabled = {code for code, _name in order.shop.languages}
+    language = chosen if chosen in enabled else order.language
+    translation.activate(language)
+    request.LANGUAGE_CODE = language
+
+
+def timeline_steps(stage: Stage) -> list[dict[str, object]]:
+    position = TIMELINE_POSITION.get(stage)
+    steps = []
+    for index, step in enumerate(TIMELINE):
+        label = step.label
+        if index == 2 and stage == Stage.PARTIALLY_SHIPPED:
+            label = stage.label
+        if index == 3 and stage == Stage.DELIVERY_PROBLEM:
+            label = stage.label
+        steps.append(
+            {
+                "label": label,
+                "done": position is not None and index < position,
+                "current": index == position,
+                "problem": index == position and stage == Stage.DELIVERY_PROBLEM,
+            }
+        )
+    return steps
+
+
+@require_GET
+def order_page(request: HttpRequest, token: str) -> HttpResponse:
+    order = access.order_for(request, token, order_page_queryset())
+    activate_language(request, order)
+    stage = order.stage
+    context = {
+        "order": order,
+        "shop": order.shop,
+        "token": token,
+        "stage": stage,
+        "stage_hint": STAGE_HINTS[stage],
+        "steps": timeline_steps(stage) if stage != Stage.CANCELLED else [],
+        "shipments": order.shipments,
+        "languages": order.shop.languages,
+    }
+    template = "orders/order_page.html"
+    section = request.GET.get("section")
+    if request.htmx and not request.htmx.boosted and section in SECTIONS:
+        template += f"#{section}"
+    response = render(request, template, context)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
