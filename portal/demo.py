@@ -111,7 +111,7 @@ ADDRESSES = {
     "JP": {
         "first_name": "花子",
         "last_name": "山田",
-        "address1": "千代田区丸の内1-9-1",
+        "address1": "丸の内1-9-1",
         "city": "千代田区",
         "province": "Tokyo",
         "province_code": "JP-13",

@@ -1,0 +1,76 @@
+"""The shared cast: a shop, its orders at several stages, and the staff who work them."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import Group, User
+from django.core.cache import cache
+from django.utils import timezone
+
+from orders.models import Order, Shop
+from tests.factories import add_fulfillment_order, add_line, make_order, make_shop, ship
+
+
+def pytest_configure() -> None:
+    # The quality bar: tests run against the real services, never a stand-in.
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if "postgresql" not in engine or not os.environ.get("REDIS_URL"):
+        raise pytest.UsageError(
+            "Run the suite with `make test`: it needs DATABASE_URL (PostgreSQL) and REDIS_URL."
+        )
+
+
+@pytest.fixture(autouse=True)
+def static_files_without_collectstatic(settings) -> None:  # type: ignore[no-untyped-def]
+    # Production serves hashed files after collectstatic; tests serve the sources directly.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.WHITENOISE_USE_FINDERS = True
+    settings.WHITENOISE_AUTOREFRESH = True
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache() -> None:
+    cache.clear()  # rate-limit counters must not leak from one test to the next
+
+
+@pytest.fixture
+def shop(db: None) -> Shop:
+    return make_shop(name="Northwind", domain="northwind.myshopify.com")
+
+
+@pytest.fixture
+def unfulfilled_order(shop: Shop) -> Order:
+    order = make_order(shop, number=1001)
+    add_line(order, quantity=2)
+    add_fulfillment_order(order)
+    return order
+
+
+@pytest.fixture
+def shipped_order(shop: Shop) -> Order:
+    order = make_order(shop, number=1002, email="bob@example.com", customer_locale="de")
+    add_line(order)
+    add_fulfillment_order(order, status="closed")
+    now = timezone.now()
+    ship(
+        order,
+        events=[
+            ("label_printed", now - timedelta(days=2)),
+            ("in_transit", now - timedelta(days=1)),
+        ],
+    )
+    return order
+
+
+@pytest.fixture
+def agent(db: None) -> User:
+    user = User.objects.create_user("alice", password="agent-password-1", is_staff=True)
+    user.groups.add(Group.objects.get(name="Support agent"))
+    return user

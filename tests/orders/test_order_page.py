@@ -1,0 +1,160 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from orders import access
+from orders.models import Order, OrderEvent, Shop
+from tests.factories import add_fulfillment_order, add_line, make_order, ship
+
+LANGUAGES = [code for code, _name in settings.LANGUAGES]
+
+
+def url(order: Order) -> str:
+    return reverse("orders:page", args=[access.link_token(order)])
+
+
+def big_order(shop: Shop) -> Order:
+    """40 lines in 5 shipments, each with a handful of tracking events."""
+    order = make_order(shop)
+    lines = [add_line(order, title=f"Item {i}", sku=f"SKU-{i}") for i in range(40)]
+    add_fulfillment_order(order, status="closed")
+    now = timezone.now()
+    for parcel in range(5):
+        ship(
+            order,
+            lines[parcel * 8 : (parcel + 1) * 8],
+            name=f"{order.name}.{parcel + 1}",
+            events=[("in_transit", now - timedelta(hours=h)) for h in range(6)],
+        )
+    for kind in (OrderEvent.Kind.PLACED, OrderEvent.Kind.SHIPPED):
+        order.log(kind, actor="shopify", visible_to_shopper=True)
+    return order
+
+
+def queries_for(client: Client, order: Order) -> int:
+    link = url(order)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(link)
+    assert response.status_code == 200
+    return len(queries)
+
+
+def test_order_page_queries_do_not_grow_with_the_order(client: Client, shop: Shop) -> None:
+    small = make_order(shop)
+    add_line(small)
+    add_fulfillment_order(small, status="closed")
+    ship(small, events=[("in_transit", timezone.now())])
+    small.log(OrderEvent.Kind.PLACED, actor="shopify", visible_to_shopper=True)
+    small_count = queries_for(client, small)
+    big_count = queries_for(client, big_order(shop))
+    assert big_count == small_count
+    assert small_count <= 8
+
+
+def test_big_order_page_within_query_budget(
+    client: Client, shop: Shop, django_assert_max_num_queries
+) -> None:  # type: ignore[no-untyped-def]
+    link = url(big_order(shop))
+    with django_assert_max_num_queries(8):
+        response = client.get(link)
+    text = response.text
+    assert text.count('class="shipment"') == 5
+    assert text.count('class="line"') == 40
+
+
+def test_page_shows_tracking_items_and_address(client: Client, shipped_order: Order) -> None:
+    response = client.get(url(shipped_order), HTTP_COOKIE="django_language=en")
+    text = response.text
+    assert "UPS" in text
+    assert 'href="https://www.ups.com/track?tracknum=1Z999AA10123456784"' in text
+    assert "Carrier says in_transit" in text  # the latest event
+    assert "Carrier says label_printed" in text  # in the past events
+    assert "Organic T-shirt" in text and "M / Navy" in text
+    assert "NEW YORK, NY 10118" in text  # US address format: CITY, STATE ZIP
+    assert "United States" in text
+    assert "$63.00" in text
+
+
+def test_htmx_request_gets_only_the_partial(client: Client, shipped_order: Order) -> None:
+    link = url(shipped_order)
+    full = client.get(link)
+    partial = client.get(link + "?section=tracking", HTTP_HX_REQUEST="true")
+    assert "<html" in full.text and 'id="tracking"' in full.text
+    assert "<html" not in partial.text
+    assert partial.text.strip().startswith('<section id="tracking"')
+    assert "Items" not in partial.text
+    # Without htmx the same URL is the whole page: every link works with JavaScript off.
+    assert "<html" in client.get(link + "?section=tracking").text
+
+
+def test_unknown_section_falls_back_to_the_page(client: Client, shipped_order: Order) -> None:
+    response = client.get(url(shipped_order) + "?section=nope", HTTP_HX_REQUEST="true")
+    assert "<html" in response.text
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_page_renders_in_every_language(
+    client: Client, shipped_order: Order, language: str
+) -> None:
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    response = client.get(url(shipped_order))
+    assert response.status_code == 200
+    assert f'<html lang="{language}" dir="{"rtl" if language == "ar" else "ltr"}">' in response.text
+    assert response["Content-Language"] == language
+
+
+def test_page_opens_in_the_orders_locale(client: Client, shipped_order: Order) -> None:
+    response = client.get(url(shipped_order), HTTP_ACCEPT_LANGUAGE="fr")
+    assert '<html lang="de"' in response.text  # customer_locale "de" wins over the browser
+
+
+def test_regional_customer_locale_maps_to_its_language(client: Client, shop: Shop) -> None:
+    order = make_order(shop, customer_locale="fr-CA")
+    add_line(order)
+    assert '<html lang="fr"' in client.get(url(order)).text
+
+
+def test_language_outside_the_shops_list_falls_back(client: Client, shop: Shop) -> None:
+    shop.enabled_locales = ["en", "de"]
+    shop.save()
+    order = make_order(shop, customer_locale="ja")
+    add_line(order)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ar"
+    text = client.get(url(order)).text
+    assert '<html lang="en"' in text
+    assert 'value="ja"' not in text  # the switcher offers only the shop's languages
+
+
+def test_switching_language_sticks(client: Client, shipped_order: Order) -> None:
+    link = url(shipped_order)
+    assert '<html lang="de"' in client.get(link).text
+    response = client.post(reverse("set_language"), {"language": "ja", "next": link})
+    assert response.status_code == 302 and response["Location"] == link
+    assert '<html lang="ja"' in client.get(link).text
+    assert '<html lang="ja"' in client.get(link).text
+
+
+def test_cancelled_order_has_no_timeline(client: Client, shop: Shop) -> None:
+    order = make_order(shop, cancelled_at=timezone.now())
+    add_line(order)
+    text = client.get(url(order), HTTP_COOKIE="django_language=en").text
+    assert "This order was cancelled." in text
+    assert 'class="timeline"' not in text
+    assert "hx-trigger" not in text.split('id="tracking"')[1].split(">")[0]
+
+
+def test_only_shopper_visible_activity_is_shown(client: Client, shipped_order: Order) -> None:
+    shipped_order.log(OrderEvent.Kind.SHIPPED, actor="shopify", visible_to_shopper=True)
+    shipped_order.log(OrderEvent.Kind.LOOKUP_GRANTED, actor="shopper")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    text = client.get(url(shipped_order)).text
+    assert "A shipment is on its way" in text
+    assert "Order opened by lookup" not in text
