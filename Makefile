@@ -43,7 +43,10 @@ format: venv
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+LANGUAGES := de fr es nl ja ar
+
 # After changing shopper-facing strings: update every catalogue, translate, then compile.
 messages: venv
-	DEBUG=1 $(PY) manage.py makemessages --all --no-obsolete --add-location file
-	DEBUG=1 $(PY) manage.py compilemessages
+	DEBUG=1 $(PY) manage.py makemessages $(foreach l,$(LANGUAGES),-l $(l)) --no-obsolete \
+	  --add-location file --ignore 'tests/*' --ignore 'bench/*' --ignore 'staticfiles/*'
+	DEBUG=1 $(PY) manage.py compilemessages --ignore .venv --ignore staticfiles

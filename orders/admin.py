@@ -7,6 +7,7 @@ only be overwritten by the next sync. What agents do to orders goes through acti
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
@@ -85,6 +86,7 @@ class StageFilter(admin.SimpleListFilter):
 
 @admin.register(Shop)
 class ShopAdmin(admin.ModelAdmin):
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["name", "domain", "default_locale", "currency", "time_zone", "is_active"]
     list_filter = ["is_active"]
     search_fields = ["name", "domain"]
