@@ -27,7 +27,7 @@ services:
 	bin/check-machine
 
 test: venv services
-	DEBUG=0 SECRET_KEY=test-only-secret-key DATABASE_URL=$(TEST_DATABASE_URL) \
+	DEBUG=0 SECRET_KEY=test-only-secret-key DATABASE_URL=$(TEST_DATABASE_URL) DATABASE_CONN_MAX_AGE=0 \
 	REDIS_URL=$(TEST_REDIS_URL) SECURE_SSL_REDIRECT=0 ALLOWED_HOSTS=testserver,localhost,127.0.0.1 \
 	$(VENV)/bin/pytest
 

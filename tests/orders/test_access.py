@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from unittest import mock
 
-import pytest
 from django.core import signing
 from django.test import Client
 from django.urls import reverse
