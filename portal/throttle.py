@@ -8,6 +8,7 @@ orders nor many addresses trying one order get far.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from datetime import UTC, datetime
 
@@ -21,7 +22,9 @@ def _window() -> int:
 
 
 def _keys(key: str) -> tuple[str, str]:
-    return f"throttle:{key}", f"throttle:{key}:until"
+    # Keys carry what a shopper typed: hash them, so any input makes a short, safe cache key.
+    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:40]
+    return f"throttle:{digest}", f"throttle:{digest}:until"
 
 
 def blocked_until(keys: list[str]) -> datetime | None:

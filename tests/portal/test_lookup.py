@@ -4,9 +4,14 @@ import re
 from unittest import mock
 
 import pytest
+from django.conf import settings
+from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from django.utils import translation
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from orders.models import Order, OrderEvent
 from portal import throttle
@@ -125,3 +130,29 @@ def test_client_address_trusts_only_configured_proxies(rf, settings) -> None:  #
     assert throttle.client_address(request) == "10.0.0.1"
     settings.NUM_PROXIES = 1
     assert throttle.client_address(request) == "203.0.113.9"
+
+
+@pytest.mark.parametrize("language", [code for code, _name in settings.LANGUAGES])
+def test_front_pages_render_in_every_language(client: Client, db: None, language: str) -> None:
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    direction = "rtl" if language == "ar" else "ltr"
+    for response in (client.get(LOOKUP), client.get("/o/not-a-token/")):
+        assert f'<html lang="{language}" dir="{direction}">' in response.text
+    with translation.override(language):
+        assert translation.gettext("Find your order") in client.get(LOOKUP).text
+
+
+@given(number=st.text(max_size=40), contact=st.text(max_size=300))
+@hypothesis_settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_any_input_gets_an_answer_never_an_error(
+    client: Client, unfulfilled_order: Order, number: str, contact: str
+) -> None:
+    cache.clear()
+    response = client.post(LOOKUP, {"number": number, "contact": contact})
+    assert response.status_code in {200, 302}
+    if response.status_code == 302:  # only the real details open the order
+        assert (
+            normalise_number(number) == "1001" and find_order(number, contact) == unfulfilled_order
+        )
