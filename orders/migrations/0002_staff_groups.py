@@ -6,30 +6,20 @@ Later apps add their own permissions to these groups in their own migrations.
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
+SEE_ORDERS = [
+    "view_shop",
+    "view_order",
+    "view_lineitem",
+    "view_fulfillmentorder",
+    "view_fulfillment",
+    "view_fulfillmentline",
+    "view_trackingevent",
+    "view_orderevent",
+]
 ROLES = {
-    "Support agent": [
-        "view_shop",
-        "view_order",
-        "change_order",
-        "view_lineitem",
-        "view_fulfillmentorder",
-        "view_fulfillment",
-        "view_fulfillmentline",
-        "view_trackingevent",
-        "view_orderevent",
-    ],
-    "Store manager": [
-        "view_shop",
-        "change_shop",
-        "view_order",
-        "change_order",
-        "view_lineitem",
-        "view_fulfillmentorder",
-        "view_fulfillment",
-        "view_fulfillmentline",
-        "view_trackingevent",
-        "view_orderevent",
-    ],
+    # change_order only unlocks agent actions (revoking links); mirror fields stay read-only.
+    "Support agent": [*SEE_ORDERS, "change_order"],
+    "Store manager": [*SEE_ORDERS, "change_order", "change_shop"],
 }
 
 
