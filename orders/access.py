@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
-from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 
 from orders.models import Order
@@ -70,11 +69,8 @@ def read_token(token: str, *, max_age: int) -> Token | None:
     return Token(order_id=order_id, version=version, kind=kind)
 
 
-def order_for(request: HttpRequest, token: str, queryset: QuerySet[Order] | None = None) -> Order:
-    """The order this request may see through `token`, or Http404.
-
-    `queryset` lets a page choose its select_related/prefetch_related: access costs one query.
-    """
+def order_for(request: HttpRequest, token: str) -> Order:
+    """The order (with its shop) this request may see through `token`, or Http404. One query."""
     parsed = read_token(token, max_age=settings.PORTAL_LINK_MAX_AGE_DAYS * 86400)
     if parsed is None:
         raise Http404
@@ -82,10 +78,11 @@ def order_for(request: HttpRequest, token: str, queryset: QuerySet[Order] | None
         held = request.session.get(SESSION_KEY, {}).get(str(parsed.order_id))
         if not held or held["until"] <= time.time() or held["version"] != parsed.version:
             raise Http404
-    queryset = queryset if queryset is not None else Order.objects.select_related("shop")
-    order = queryset.filter(
-        pk=parsed.order_id, link_version=parsed.version, shop__is_active=True
-    ).first()
+    order = (
+        Order.objects.select_related("shop")
+        .filter(pk=parsed.order_id, link_version=parsed.version, shop__is_active=True)
+        .first()
+    )
     if order is None:
         raise Http404
     return order

@@ -64,6 +64,8 @@ class Shop(models.Model):
     support_email = models.EmailField(blank=True)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Part of every cached order page's key: a branding change shows at once.
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name"]
@@ -201,6 +203,9 @@ class Order(models.Model):
     )
     # Bumping this revokes every link already sent for the order.
     link_version = models.PositiveIntegerField(default=1)
+    # Bumped by every write to the order or the rows below it that a shopper can see (ingest,
+    # actions, shopper-visible events): the order page is cached under it.
+    revision = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -273,6 +278,11 @@ class Order(models.Model):
             return Stage.OUT_FOR_DELIVERY
         return Stage.SHIPPED
 
+    def bump_revision(self) -> None:
+        """Say that what the shopper sees of this order changed (its cached page is stale)."""
+        Order.objects.filter(pk=self.pk).update(revision=models.F("revision") + 1)
+        self.refresh_from_db(fields=["revision"])
+
     def log(
         self,
         kind: OrderEvent.Kind,
@@ -282,7 +292,12 @@ class Order(models.Model):
         at: datetime | None = None,
         **data: Any,
     ) -> OrderEvent:
-        """Append to the audit log. `at` is for facts that happened earlier (ingest, demo)."""
+        """Append to the audit log. `at` is for facts that happened earlier (ingest, demo).
+
+        A shopper-visible event changes the order page, so it moves the order's revision on.
+        """
+        if visible_to_shopper:
+            self.bump_revision()
         return OrderEvent.objects.create(
             order=self,
             kind=kind,

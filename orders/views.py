@@ -1,14 +1,14 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
-from orders import access
+from orders import access, page_cache
 from orders.models import (
     Fulfillment,
     FulfillmentLine,
@@ -54,33 +54,32 @@ STAGE_HINTS = {
 }
 
 
-def order_page_queryset() -> QuerySet[Order]:
-    """Everything the order page shows, in a fixed number of queries whatever the order's size."""
-    return Order.objects.select_related("shop").prefetch_related(
-        "lines",
-        "fulfillment_orders",
-        Prefetch(
-            "fulfillments",
-            queryset=Fulfillment.objects.prefetch_related(
-                "events",
-                Prefetch("lines", queryset=FulfillmentLine.objects.select_related("line_item")),
-            ),
-        ),
-        Prefetch(
+PAGE_PREFETCH = (
+    "lines",
+    "fulfillment_orders",
+    Prefetch(
+        "fulfillments",
+        queryset=Fulfillment.objects.prefetch_related(
             "events",
-            queryset=OrderEvent.objects.filter(visible_to_shopper=True).order_by("-created_at"),
-            to_attr="shopper_activity",
+            Prefetch("lines", queryset=FulfillmentLine.objects.select_related("line_item")),
         ),
-    )
+    ),
+    Prefetch(
+        "events",
+        queryset=OrderEvent.objects.filter(visible_to_shopper=True).order_by("-created_at"),
+        to_attr="shopper_activity",
+    ),
+)
 
 
-def activate_language(request: HttpRequest, order: Order) -> None:
+def activate_language(request: HttpRequest, order: Order) -> str:
     """The shopper's own choice (the language cookie) wins; otherwise the order's locale."""
     chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
     enabled = {code for code, _name in order.shop.languages}
     language = chosen if chosen in enabled else order.language
     translation.activate(language)
     request.LANGUAGE_CODE = language
+    return language
 
 
 def timeline_steps(stage: Stage) -> list[dict[str, object]]:
@@ -103,25 +102,34 @@ def timeline_steps(stage: Stage) -> list[dict[str, object]]:
     return steps
 
 
-@require_GET
-def order_page(request: HttpRequest, token: str) -> HttpResponse:
-    order = access.order_for(request, token, order_page_queryset())
-    activate_language(request, order)
+def render_page(order: Order, section: str | None) -> str:
+    """The page (or one section of it) for whoever may see the order: nothing per visitor.
+
+    Everything it shows is loaded here in a fixed number of queries, whatever the order's size.
+    """
+    prefetch_related_objects([order], *PAGE_PREFETCH)
     stage = order.stage
     context = {
         "order": order,
         "shop": order.shop,
-        "token": token,
         "stage": stage,
         "stage_hint": STAGE_HINTS[stage],
         "steps": timeline_steps(stage) if stage != Stage.CANCELLED else [],
         "shipments": order.shipments,
         "languages": order.shop.languages,
     }
-    template = "orders/order_page.html"
+    template = "orders/order_page.html" + (f"#{section}" if section else "")
+    return render_to_string(template, context)
+
+
+@require_GET
+def order_page(request: HttpRequest, token: str) -> HttpResponse:
+    order = access.order_for(request, token)
+    language = activate_language(request, order)
     section = request.GET.get("section")
-    if request.htmx and not request.htmx.boosted and section in SECTIONS:
-        template += f"#{section}"
-    response = render(request, template, context)
+    if not request.htmx or request.htmx.boosted or section not in SECTIONS:
+        section = None  # without htmx, every URL of the page is the whole page
+    html = page_cache.fetch(order, language, section, lambda: render_page(order, section))
+    response = HttpResponse(html)
     response.headers["Cache-Control"] = "private, no-store"
     return response

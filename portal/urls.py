@@ -8,7 +8,6 @@ from portal import views
 urlpatterns = [
     path("", views.find_order, name="find_order"),
     path("healthz", views.healthz, name="healthz"),
-    path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("", include("orders.urls")),
 ]

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from orders import access
+from orders import access, actions
 from orders.models import Order, OrderEvent, Shop
 from tests.factories import add_fulfillment_order, add_line, make_order, ship
 
@@ -136,10 +136,16 @@ def test_language_outside_the_shops_list_falls_back(client: Client, shop: Shop) 
 def test_switching_language_sticks(client: Client, shipped_order: Order) -> None:
     link = url(shipped_order)
     assert '<html lang="de"' in client.get(link).text
-    response = client.post(reverse("set_language"), {"language": "ja", "next": link})
+    response = client.get(link, {"language": "ja"})
     assert response.status_code == 302 and response["Location"] == link
     assert '<html lang="ja"' in client.get(link).text
-    assert '<html lang="ja"' in client.get(link).text
+    assert '<html lang="ja"' in client.get(reverse("find_order")).text  # and on every page
+
+
+def test_unknown_language_choice_is_ignored(client: Client, shipped_order: Order) -> None:
+    response = client.get(url(shipped_order), {"language": "xx"})
+    assert response.status_code == 200
+    assert '<html lang="de"' in response.text
 
 
 def test_cancelled_order_has_no_timeline(client: Client, shop: Shop) -> None:
@@ -158,3 +164,58 @@ def test_only_shopper_visible_activity_is_shown(client: Client, shipped_order: O
     text = client.get(url(shipped_order)).text
     assert "A shipment is on its way" in text
     assert "Order opened by lookup" not in text
+
+
+def test_warm_page_costs_one_query_whatever_the_size(
+    client: Client, shop: Shop, django_assert_num_queries
+) -> None:  # type: ignore[no-untyped-def]
+    link = url(big_order(shop))
+    cold = client.get(link).text
+    with django_assert_num_queries(1):  # the access check; the page itself comes from Redis
+        warm = client.get(link).text
+    assert warm == cold
+
+
+def test_cached_page_carries_nothing_of_the_visitor(client: Client, shipped_order: Order) -> None:
+    by_link = client.get(url(shipped_order)).text
+    lookup = Client()
+    response = lookup.post(reverse("find_order"), {"number": "1002", "contact": "bob@example.com"})
+    by_grant = lookup.get(response["Location"]).text
+    assert by_link == by_grant
+    assert "csrf" not in by_link.lower()
+
+
+def test_new_shopper_visible_event_shows_at_once(client: Client, shipped_order: Order) -> None:
+    link = url(shipped_order)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert "The carrier reported a delivery problem" not in client.get(link).text
+    shipped_order.log(OrderEvent.Kind.DELIVERY_PROBLEM, actor="shopify", visible_to_shopper=True)
+    assert "The carrier reported a delivery problem" in client.get(link).text
+
+
+def test_mirror_change_shows_once_the_revision_moves(client: Client, shipped_order: Order) -> None:
+    link = url(shipped_order)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    badge = '<span class="badge badge--info">Out for delivery</span>'
+    assert badge not in client.get(link).text
+    shipped_order.fulfillments.update(shipment_status="out_for_delivery")
+    shipped_order.bump_revision()  # what ingest does after writing the mirror
+    assert badge in client.get(link).text
+
+
+def test_branding_change_shows_at_once(client: Client, shipped_order: Order) -> None:
+    link = url(shipped_order)
+    assert "#abcdef" not in client.get(link).text
+    shop = shipped_order.shop
+    shop.brand_colour = "#abcdef"
+    shop.save()
+    assert "--brand: #abcdef" in client.get(link).text
+
+
+def test_revoked_link_stops_working_even_with_a_warm_page(
+    client: Client, shipped_order: Order
+) -> None:
+    link = url(shipped_order)
+    assert client.get(link).status_code == 200
+    actions.revoke_links(order=shipped_order, actor="agent:alice")
+    assert client.get(link).status_code == 404

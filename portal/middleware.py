@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+
+SHIPPED = {code for code, _name in settings.LANGUAGES}
+
+
+def language_choice(get_response: Callable[[HttpRequest], HttpResponse]) -> Callable:
+    """`?language=de` on any page: remember the shopper's choice in the language cookie and
+    come back to the same page without the parameter.
+
+    A GET, so the switcher is a plain link or GET form that needs no CSRF token: choosing a
+    language changes nothing but a preference, and pages without a token can be cached whole.
+    """
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        language = request.GET.get("language")
+        if request.method != "GET" or language not in SHIPPED:
+            return get_response(request)
+        response = HttpResponseRedirect(request.path)
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            language,
+            max_age=settings.LANGUAGE_COOKIE_AGE,
+            path=settings.LANGUAGE_COOKIE_PATH,
+            domain=settings.LANGUAGE_COOKIE_DOMAIN,
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+            httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        )
+        return response
+
+    return middleware
