@@ -62,9 +62,13 @@ TARGETS: tuple[tuple[str, str, int | None], ...] = (
 )
 
 # Run inside `manage.py shell`: the URL of each target, plus what one request to it costs in SQL
-# queries and bytes (through Django's test client, not the network).
+# queries and bytes (through Django's test client, not the network). The load below measures
+# the warm order page (served from the page cache); the probe also times the cold one, rendered
+# from the database after the cache was emptied, so that both costs are on record.
 PROBE = """
 import json
+import time
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -88,6 +92,16 @@ for name, number in targets.items():
         "bytes": len(response.content),
         "sql_queries": len(queries.captured_queries),
     }
+    if number is not None:
+        cache.clear()
+        with CaptureQueriesContext(connection) as queries:
+            client.get(path)
+        found[name]["cold_sql_queries"] = len(queries.captured_queries)
+        started, rounds = time.perf_counter(), 50
+        for _ in range(rounds):
+            cache.clear()
+            client.get(path)
+        found[name]["cold_ms"] = (time.perf_counter() - started) / rounds * 1000
 print("BENCH_PROBE " + json.dumps(found))
 """
 
@@ -158,6 +172,8 @@ class Target:
     status: int = 0
     bytes: int = 0
     sql_queries: int = 0
+    cold_sql_queries: int | None = None
+    cold_ms: float | None = None
     result: Measurement | None = None
 
     def as_json(self) -> dict[str, Any]:
@@ -175,6 +191,8 @@ class Target:
             server_cpu_ms_per_request=round(self.result.cpu_ms_per_request, 2),
             other_cpu_pct=round(self.result.other_cpu_pct, 1),
         )
+        if self.cold_ms is not None:
+            data.update(cold_sql_queries=self.cold_sql_queries, cold_ms=round(self.cold_ms, 2))
         return data
 
 
@@ -282,6 +300,8 @@ def prepare_site(env: dict[str, str], targets: list[Target]) -> None:
         target.status = found[target.name]["status"]
         target.bytes = found[target.name]["bytes"]
         target.sql_queries = found[target.name]["sql_queries"]
+        target.cold_sql_queries = found[target.name].get("cold_sql_queries")
+        target.cold_ms = found[target.name].get("cold_ms")
 
 
 # --- the server -----------------------------------------------------------------------------
@@ -587,6 +607,13 @@ def print_table(targets: list[Target]) -> None:
             f"{target.sql_queries:>5}{target.bytes:>7}"
             f"{r.cpu_ms_per_request:>12.2f}{r.other_cpu_pct:>10.1f}%"
         )
+    for target in targets:
+        if target.cold_ms is not None:
+            print(
+                f"{target.label}: warm page {target.sql_queries} SQL query; cold page (cache"
+                f" emptied) {target.cold_sql_queries} SQL queries, {target.cold_ms:.2f} ms"
+                " in-process"
+            )
 
 
 def summary(targets: list[Target], args: argparse.Namespace, generator: str) -> dict[str, Any]:

@@ -78,11 +78,9 @@ def order_for(request: HttpRequest, token: str) -> Order:
         held = request.session.get(SESSION_KEY, {}).get(str(parsed.order_id))
         if not held or held["until"] <= time.time() or held["version"] != parsed.version:
             raise Http404
-    order = (
-        Order.objects.select_related("shop")
-        .filter(pk=parsed.order_id, link_version=parsed.version, shop__is_active=True)
-        .first()
-    )
-    if order is None:
-        raise Http404
-    return order
+    try:
+        return Order.objects.select_related("shop").get(
+            pk=parsed.order_id, link_version=parsed.version, shop__is_active=True
+        )
+    except Order.DoesNotExist:
+        raise Http404 from None
