@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -455,7 +456,7 @@ class Fulfillment(models.Model):
             for i, number in enumerate(self.tracking_numbers)
         ]
 
-    @property
+    @cached_property
     def timeline(self) -> list[TrackingEvent]:
         """Carrier events, newest first (prefetched in ascending order)."""
         return sorted(self.events.all(), key=lambda event: event.happened_at, reverse=True)
