@@ -29,6 +29,7 @@ services:
 test: venv services
 	DEBUG=0 SECRET_KEY=test-only-secret-key DATABASE_URL=$(TEST_DATABASE_URL) DATABASE_CONN_MAX_AGE=0 \
 	REDIS_URL=$(TEST_REDIS_URL) SECURE_SSL_REDIRECT=0 ALLOWED_HOSTS=testserver,localhost,127.0.0.1 \
+	SHOPIFY_CREDENTIALS_KEY=dGVzdC1vbmx5LWtleS10ZXN0LW9ubHkta2V5LTEyMzQ= \
 	$(VENV)/bin/pytest
 
 bench: venv services

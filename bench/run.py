@@ -224,6 +224,7 @@ def bench_environment(database_url: str, redis_url: str, static_root: Path) -> d
     env.update(
         DEBUG="0",
         SECRET_KEY="bench-only-secret-key-not-for-production-0123456789abcdef",
+        SHOPIFY_CREDENTIALS_KEY="YmVuY2gtb25seS1rZXktYmVuY2gtb25seS1rZXktMTI=",
         ALLOWED_HOSTS="127.0.0.1,localhost",
         SECURE_SSL_REDIRECT="0",
         DATABASE_URL=database_url,

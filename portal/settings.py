@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "orders",
+    "shopify",
     "portal",
 ]
 
@@ -264,6 +265,26 @@ PORTAL_LOOKUP_WINDOW_MINUTES = env_int("PORTAL_LOOKUP_WINDOW_MINUTES", 15, minim
 PORTAL_SHOP_DOMAIN = env_str("PORTAL_SHOP_DOMAIN")
 # Public address of the portal, for links in emails and the demo's printed link.
 PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# Shopify.
+SHOPIFY_API_VERSION = env_str("SHOPIFY_API_VERSION", "2026-07")
+# Fernet key (32 url-safe base64 bytes) that encrypts shops' access tokens and client secrets at
+# rest. Make one with: .venv/bin/python -c "from cryptography.fernet import Fernet as F;
+# print(F.generate_key().decode())"
+SHOPIFY_CREDENTIALS_KEY = env_str("SHOPIFY_CREDENTIALS_KEY")
+if SHOPIFY_CREDENTIALS_KEY:
+    from cryptography.fernet import Fernet
+
+    try:
+        Fernet(SHOPIFY_CREDENTIALS_KEY)
+    except ValueError:
+        raise ImproperlyConfigured(
+            "SHOPIFY_CREDENTIALS_KEY is not a Fernet key (32 url-safe base64-encoded bytes)"
+        ) from None
+elif not DEBUG:
+    raise ImproperlyConfigured("SHOPIFY_CREDENTIALS_KEY is required unless DEBUG=1")
+# Larger webhook bodies are refused with 413 before they are read.
+SHOPIFY_WEBHOOK_MAX_BYTES = env_int("SHOPIFY_WEBHOOK_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
 
 LOGGING = {
     "version": 1,

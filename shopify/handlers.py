@@ -1,0 +1,50 @@
+"""The mirror's own webhook handlers: Shopify's order facts land in `orders` through ingest."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from orders.models import Order, Shop
+from shopify import ingest
+from shopify.models import WebhookDelivery
+from shopify.registry import handles
+
+ORDER_TOPICS = (
+    "orders/create",
+    "orders/updated",
+    "orders/cancelled",
+    "orders/fulfilled",
+    "orders/partially_fulfilled",
+)
+
+
+@handles(*ORDER_TOPICS)
+def order_changed(delivery: WebhookDelivery) -> None:
+    ingest.apply_order(delivery.shop, ingest.order_from_rest(delivery.payload))
+
+
+@handles("fulfillments/create", "fulfillments/update")
+def shipment_changed(delivery: WebhookDelivery) -> None:
+    payload = delivery.payload
+    with transaction.atomic():
+        order = (
+            Order.objects.select_for_update()
+            .filter(shop=delivery.shop, shopify_id=int(payload["order_id"]))
+            .first()
+        )
+        if order is None:
+            return  # the order's own webhook (or reconciliation) brings it, with this shipment
+        ingest.apply_fulfillment(order, ingest.fulfillment_from_rest(payload))
+        order.bump_revision()
+
+
+@handles("fulfillment_events/create")
+def carrier_event(delivery: WebhookDelivery) -> None:
+    ingest.apply_tracking(delivery.shop, ingest.tracking_from_rest(delivery.payload))
+
+
+@handles("app/uninstalled")
+def app_uninstalled(delivery: WebhookDelivery) -> None:
+    """The merchant removed the app: stop serving and syncing the shop. Its data stays until
+    Shopify's shop/redact, 48 hours later."""
+    Shop.objects.filter(pk=delivery.shop_id).update(is_active=False)

@@ -1,0 +1,392 @@
+"""Shopify's facts -> the order mirror, through one mapping.
+
+Webhooks bring REST-shaped JSON; the Admin API (backfill, reconciliation) brings GraphQL results.
+Both are first read into the same plain facts (`OrderFacts`, ...), and only `apply_order` writes
+them, so the two paths cannot disagree about what a field means.
+
+Invariants of every write here:
+- an older payload never overwrites newer data: Shopify's `updated_at` decides;
+- writing the same facts twice changes nothing (deliveries are at least once);
+- whatever changes what a shopper sees bumps the order's revision, so its cached page renews.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils.dateparse import parse_datetime
+
+from orders.models import (
+    Fulfillment,
+    FulfillmentLine,
+    LineItem,
+    Order,
+    OrderEvent,
+    Shop,
+    TrackingEvent,
+)
+
+ADDRESS_KEYS = (
+    "first_name",
+    "last_name",
+    "company",
+    "address1",
+    "address2",
+    "city",
+    "province",
+    "province_code",
+    "zip",
+    "country",
+    "country_code",
+    "phone",
+)
+SHIPMENT_STATUSES = set(Fulfillment.ShipmentStatus.values)
+
+
+def shopify_id(payload: dict[str, Any], key: str = "id") -> int:
+    """The numeric id, from the GraphQL gid when there is one: Shopify's own documentation
+    samples carry REST ids rounded to 53 bits, the gid is exact."""
+    gid = payload.get("admin_graphql_api_id") if key == "id" else None
+    if isinstance(gid, str) and gid.rsplit("/", 1)[-1].isdigit():
+        return int(gid.rsplit("/", 1)[-1])
+    return int(payload[key])
+
+
+def moment(value: str | None) -> datetime | None:
+    return parse_datetime(value) if value else None
+
+
+def money(payload: dict[str, Any], key: str) -> Decimal:
+    """What the shopper paid: the presentment amount of a `*_set`, else the plain field."""
+    money_set = payload.get(f"{key}_set") or {}
+    amount = (money_set.get("presentment_money") or {}).get("amount")
+    if amount is None:
+        amount = payload.get(key)
+    return Decimal(str(amount or "0"))
+
+
+@dataclass
+class LineFacts:
+    shopify_id: int
+    position: int
+    product_id: int | None
+    variant_id: int | None
+    sku: str
+    title: str
+    variant_title: str
+    image_url: str
+    quantity: int
+    fulfillable_quantity: int
+    price: Decimal
+    requires_shipping: bool
+
+
+@dataclass
+class FulfillmentFacts:
+    shopify_id: int
+    name: str
+    status: str
+    shipment_status: str
+    tracking_company: str
+    tracking_numbers: list[str]
+    tracking_urls: list[str]
+    shipped_at: datetime
+    updated_at: datetime | None
+    estimated_delivery_at: datetime | None = None
+    delivered_at: datetime | None = None
+    lines: dict[int, int] = field(default_factory=dict)  # line item id -> quantity
+
+
+@dataclass
+class OrderFacts:
+    shopify_id: int
+    name: str
+    number: int
+    email: str
+    phone: str
+    customer_locale: str
+    currency: str
+    subtotal: Decimal
+    shipping: Decimal
+    tax: Decimal
+    discounts: Decimal
+    total: Decimal
+    financial_status: str
+    fulfillment_status: str
+    placed_at: datetime
+    cancelled_at: datetime | None
+    cancel_reason: str
+    closed_at: datetime | None
+    shipping_address: dict[str, str]
+    tags: list[str]
+    updated_at: datetime
+    lines: list[LineFacts]
+    fulfillments: list[FulfillmentFacts]
+
+
+# --- REST (webhooks) ----------------------------------------------------------------------------
+
+
+def fulfillment_from_rest(payload: dict[str, Any]) -> FulfillmentFacts:
+    status = payload.get("shipment_status") or ""
+    return FulfillmentFacts(
+        shopify_id=shopify_id(payload),
+        name=payload.get("name") or "",
+        status=payload.get("status") or Fulfillment.Status.SUCCESS,
+        shipment_status=status if status in SHIPMENT_STATUSES else "",
+        tracking_company=payload.get("tracking_company") or "",
+        tracking_numbers=[n for n in payload.get("tracking_numbers") or [] if n],
+        tracking_urls=[u for u in payload.get("tracking_urls") or [] if u],
+        shipped_at=moment(payload.get("created_at")) or moment(payload.get("updated_at")),
+        updated_at=moment(payload.get("updated_at")),
+        lines={
+            shopify_id(line): int(line.get("quantity") or 0)
+            for line in payload.get("line_items") or []
+        },
+    )
+
+
+def order_from_rest(payload: dict[str, Any]) -> OrderFacts:
+    address = payload.get("shipping_address") or {}
+    lines = [
+        LineFacts(
+            shopify_id=shopify_id(line),
+            position=position,
+            product_id=line.get("product_id"),
+            variant_id=line.get("variant_id"),
+            sku=line.get("sku") or "",
+            title=line.get("title") or line.get("name") or "",
+            variant_title=line.get("variant_title") or "",
+            image_url="",  # REST line items carry no image; the Admin API fills it in
+            quantity=int(line.get("current_quantity", line.get("quantity")) or 0),
+            fulfillable_quantity=int(line.get("fulfillable_quantity") or 0),
+            price=money(line, "price"),
+            requires_shipping=bool(line.get("requires_shipping", True)),
+        )
+        for position, line in enumerate(payload.get("line_items") or [])
+    ]
+    return OrderFacts(
+        shopify_id=shopify_id(payload),
+        name=payload.get("name") or f"#{payload.get('order_number')}",
+        number=int(payload.get("order_number") or payload.get("number") or 0),
+        email=payload.get("email") or payload.get("contact_email") or "",
+        phone=payload.get("phone") or "",
+        customer_locale=payload.get("customer_locale") or "",
+        currency=payload.get("presentment_currency") or payload.get("currency") or "",
+        subtotal=money(payload, "current_subtotal_price"),
+        shipping=money(payload, "total_shipping_price"),
+        tax=money(payload, "current_total_tax"),
+        discounts=money(payload, "current_total_discounts"),
+        total=money(payload, "current_total_price"),
+        financial_status=payload.get("financial_status") or Order.FinancialStatus.PENDING,
+        fulfillment_status=payload.get("fulfillment_status") or Order.FulfillmentStatus.UNFULFILLED,
+        placed_at=moment(payload.get("processed_at")) or moment(payload.get("created_at")),
+        cancelled_at=moment(payload.get("cancelled_at")),
+        cancel_reason=payload.get("cancel_reason") or "",
+        closed_at=moment(payload.get("closed_at")),
+        shipping_address={key: address.get(key) or "" for key in ADDRESS_KEYS} if address else {},
+        tags=[tag.strip() for tag in (payload.get("tags") or "").split(",") if tag.strip()],
+        updated_at=moment(payload.get("updated_at")) or moment(payload.get("created_at")),
+        lines=lines,
+        fulfillments=[fulfillment_from_rest(f) for f in payload.get("fulfillments") or []],
+    )
+
+
+# --- writing the mirror -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def apply_order(shop: Shop, facts: OrderFacts) -> Order | None:
+    """Upsert the order and everything below it; None when the mirror already holds newer data."""
+    order = Order.objects.select_for_update().filter(shop=shop, shopify_id=facts.shopify_id).first()
+    if order is not None and order.shopify_updated_at > facts.updated_at:
+        return None
+    was_cancelled = order is not None and order.is_cancelled
+    values = {
+        "name": facts.name,
+        "number": facts.number,
+        "email": facts.email,
+        "phone": facts.phone,
+        "customer_locale": facts.customer_locale,
+        "currency": facts.currency,
+        "subtotal": facts.subtotal,
+        "shipping": facts.shipping,
+        "tax": facts.tax,
+        "discounts": facts.discounts,
+        "total": facts.total,
+        "financial_status": facts.financial_status,
+        "fulfillment_status": facts.fulfillment_status,
+        "placed_at": facts.placed_at,
+        "cancelled_at": facts.cancelled_at,
+        "cancel_reason": facts.cancel_reason,
+        "closed_at": facts.closed_at,
+        "shipping_address": facts.shipping_address,
+        "tags": facts.tags,
+        "shopify_updated_at": facts.updated_at,
+    }
+    created = order is None
+    if created:
+        order = Order.objects.create(shop=shop, shopify_id=facts.shopify_id, **values)
+        order.log(
+            OrderEvent.Kind.PLACED, actor="shopify", visible_to_shopper=True, at=facts.placed_at
+        )
+    else:
+        Order.objects.filter(pk=order.pk).update(**values)
+    for line in facts.lines:
+        LineItem.objects.update_or_create(
+            order=order,
+            shopify_id=line.shopify_id,
+            defaults={
+                "position": line.position,
+                "product_id": line.product_id,
+                "variant_id": line.variant_id,
+                "sku": line.sku,
+                "title": line.title,
+                "variant_title": line.variant_title,
+                **({"image_url": line.image_url} if line.image_url else {}),
+                "quantity": line.quantity,
+                "fulfillable_quantity": line.fulfillable_quantity,
+                "price": line.price,
+                "requires_shipping": line.requires_shipping,
+            },
+        )
+    for fulfillment in facts.fulfillments:
+        apply_fulfillment(order, fulfillment)
+    if facts.cancelled_at and not was_cancelled:
+        order.log(
+            OrderEvent.Kind.CANCELLED,
+            actor="shopify",
+            visible_to_shopper=True,
+            at=facts.cancelled_at,
+        )
+    order.bump_revision()
+    return order
+
+
+def apply_fulfillment(order: Order, facts: FulfillmentFacts) -> Fulfillment | None:
+    """Upsert one shipment of `order` (whose row the caller has locked)."""
+    existing = Fulfillment.objects.filter(order=order, shopify_id=facts.shopify_id).first()
+    if (
+        existing
+        and existing.shopify_updated_at
+        and facts.updated_at
+        and existing.shopify_updated_at > facts.updated_at
+    ):
+        return None
+    values = {
+        "name": facts.name,
+        "status": facts.status,
+        "tracking_company": facts.tracking_company,
+        "tracking_numbers": facts.tracking_numbers,
+        "tracking_urls": facts.tracking_urls,
+        "shipped_at": facts.shipped_at,
+        "shopify_updated_at": facts.updated_at,
+    }
+    # Shopify's REST shapes leave these out; never blank what another source filled in.
+    for key in ("shipment_status", "estimated_delivery_at", "delivered_at"):
+        if getattr(facts, key):
+            values[key] = getattr(facts, key)
+    fulfillment, created = Fulfillment.objects.update_or_create(
+        order=order, shopify_id=facts.shopify_id, defaults=values
+    )
+    lines = {line.shopify_id: line for line in order.lines.filter(shopify_id__in=facts.lines)}
+    for line_id, quantity in facts.lines.items():
+        if line_id in lines:
+            FulfillmentLine.objects.update_or_create(
+                fulfillment=fulfillment, line_item=lines[line_id], defaults={"quantity": quantity}
+            )
+    if created and fulfillment.is_active:
+        order.log(
+            OrderEvent.Kind.SHIPPED,
+            actor="shopify",
+            visible_to_shopper=True,
+            at=facts.shipped_at,
+            fulfillment=facts.shopify_id,
+        )
+    return fulfillment
+
+
+@dataclass
+class TrackingFacts:
+    shopify_id: int
+    order_id: int
+    fulfillment_id: int
+    status: str
+    happened_at: datetime
+    message: str
+    city: str
+    province: str
+    country_code: str
+    estimated_delivery_at: datetime | None
+
+
+def tracking_from_rest(payload: dict[str, Any]) -> TrackingFacts:
+    return TrackingFacts(
+        shopify_id=shopify_id(payload),
+        order_id=int(payload["order_id"]),
+        fulfillment_id=int(payload["fulfillment_id"]),
+        status=payload.get("status") or "",
+        happened_at=moment(payload.get("happened_at")) or moment(payload.get("created_at")),
+        message=(payload.get("message") or "")[:500],
+        city=payload.get("city") or "",
+        province=payload.get("province") or "",
+        country_code=(payload.get("country") or "")[:2].upper(),
+        estimated_delivery_at=moment(payload.get("estimated_delivery_at")),
+    )
+
+
+@transaction.atomic
+def apply_tracking(shop: Shop, facts: TrackingFacts) -> TrackingEvent | None:
+    """Record a carrier event; the shipment's status follows its newest event. None when the
+    order or shipment is not mirrored yet: the order's own sync brings the shipment, and the
+    carrier's next event (or reconciliation) the status."""
+    if facts.status not in SHIPMENT_STATUSES:
+        return None
+    order = Order.objects.select_for_update().filter(shop=shop, shopify_id=facts.order_id).first()
+    fulfillment = order and order.fulfillments.filter(shopify_id=facts.fulfillment_id).first()
+    if not fulfillment:
+        return None
+    event, _created = TrackingEvent.objects.update_or_create(
+        fulfillment=fulfillment,
+        shopify_id=facts.shopify_id,
+        defaults={
+            "status": facts.status,
+            "happened_at": facts.happened_at,
+            "message": facts.message,
+            "city": facts.city,
+            "province": facts.province,
+            "country_code": facts.country_code,
+            "estimated_delivery_at": facts.estimated_delivery_at,
+        },
+    )
+    newest = fulfillment.events.order_by("-happened_at", "-pk").first()
+    if newest == event:
+        was = fulfillment.shipment_status
+        fulfillment.shipment_status = event.status
+        if event.estimated_delivery_at:
+            fulfillment.estimated_delivery_at = event.estimated_delivery_at
+        if event.status in Fulfillment.DONE and not fulfillment.delivered_at:
+            fulfillment.delivered_at = event.happened_at
+        fulfillment.save(update_fields=["shipment_status", "estimated_delivery_at", "delivered_at"])
+        if was != event.status and event.status in Fulfillment.DONE:
+            order.log(
+                OrderEvent.Kind.DELIVERED,
+                actor="shopify",
+                visible_to_shopper=True,
+                at=event.happened_at,
+                fulfillment=fulfillment.shopify_id,
+            )
+        elif was != event.status and event.status in Fulfillment.PROBLEMS:
+            order.log(
+                OrderEvent.Kind.DELIVERY_PROBLEM,
+                actor="shopify",
+                visible_to_shopper=True,
+                at=event.happened_at,
+                fulfillment=fulfillment.shopify_id,
+            )
+    order.bump_revision()
+    return event

@@ -1,0 +1,44 @@
+"""Background work of the adapter. Jobs take primary keys, and running one twice is harmless."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from shopify import registry
+from shopify.models import WebhookDelivery
+
+DONE = {WebhookDelivery.Status.PROCESSED, WebhookDelivery.Status.IGNORED}
+
+
+def process_delivery(delivery_id: int) -> None:
+    """Hand a recorded delivery to its topic's handlers, once.
+
+    A failing handler leaves nothing half-written (its savepoint rolls back), the delivery keeps
+    the error and the attempt count for agents, and the exception propagates so that RQ retries
+    with backoff.
+    """
+    with transaction.atomic():
+        delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery_id)
+        if delivery.status in DONE:
+            return  # a duplicate job, or a sweeper that raced a worker
+        handlers = registry.handlers_for(delivery.topic)
+        delivery.attempts += 1
+        failure: Exception | None = None
+        try:
+            with transaction.atomic():
+                for handler in handlers:
+                    handler(delivery)
+        except Exception as error:
+            failure = error
+            delivery.status = WebhookDelivery.Status.FAILED
+            delivery.error = f"{type(error).__name__}: {error}"[:2000]
+        else:
+            delivery.status = (
+                WebhookDelivery.Status.PROCESSED if handlers else WebhookDelivery.Status.IGNORED
+            )
+            delivery.error = ""
+            delivery.processed_at = timezone.now()
+        delivery.save(update_fields=["status", "error", "attempts", "processed_at"])
+    if failure is not None:
+        raise failure
