@@ -18,8 +18,12 @@ _POSTCODE_NOISE = re.compile(r"[\s-]+")
 
 
 def normalise_number(raw: str) -> str:
-    """'#1001', '1001', ' 1001 ', '# 1001' -> '1001'; names with a prefix keep it, upper-cased."""
-    return _NUMBER_NOISE.sub("", raw or "").upper()
+    """'#1001', '1001', ' 1001 ', '# 1001', '01001' -> '1001'; names with a prefix keep it,
+    upper-cased. One canonical form per order, since rate limits count per number."""
+    key = _NUMBER_NOISE.sub("", raw or "").upper()
+    if key.isascii() and key.isdigit():
+        return str(int(key))
+    return key
 
 
 def normalise_postcode(raw: str) -> str:
@@ -56,7 +60,7 @@ def find_order(number: str, contact: str) -> Order | None:
     if not key:
         return None
     query = Q(name__iexact=key) | Q(name__iexact=f"#{key}")
-    if key.isdigit() and len(key) < 19:
+    if key.isascii() and key.isdigit() and len(key) < 19:
         query |= Q(number=int(key))
     candidates = Order.objects.filter(query, shop__is_active=True).select_related("shop")[:10]
     for order in candidates:

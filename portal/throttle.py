@@ -1,6 +1,6 @@
 """Lookup rate limits: counters of failed attempts, kept in the cache (Redis in production).
 
-A window opens at the first failure and lasts PORTAL_LOOKUP_WINDOW_MINUTES; once a key reaches
+A window opens at the first attempt and lasts PORTAL_LOOKUP_WINDOW_MINUTES; once a key has had
 PORTAL_LOOKUP_MAX_FAILURES failures inside it, that key is blocked until the window closes.
 Keys are counted per client address and per order number, so neither one address trying many
 orders nor many addresses trying one order get far.
@@ -8,7 +8,9 @@ orders nor many addresses trying one order get far.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import ipaddress
 import time
 from datetime import UTC, datetime
 
@@ -27,44 +29,63 @@ def _keys(key: str) -> tuple[str, str]:
     return f"throttle:{digest}", f"throttle:{digest}:until"
 
 
-def blocked_until(keys: list[str]) -> datetime | None:
-    """When the latest block among `keys` lifts, or None when none is blocked."""
-    values = cache.get_many([name for key in keys for name in _keys(key)])
-    now = time.time()
-    until = []
-    for key in keys:
-        count_key, until_key = _keys(key)
-        ends = values.get(until_key, 0)
-        if values.get(count_key, 0) >= settings.PORTAL_LOOKUP_MAX_FAILURES and ends > now:
-            until.append(ends)
-    if not until:
-        return None
-    return datetime.fromtimestamp(max(until), tz=UTC)
+def attempt(keys: list[str]) -> datetime | None:
+    """Count one attempt against every key, then say until when the latest block among them
+    lasts, or None when none is over the limit.
 
-
-def record_failure(keys: list[str]) -> None:
+    Counting first, with Redis' atomic increment, is what makes the limit hold under parallel
+    requests: a check before the count would let a burst through. A successful lookup is given
+    back with `forgive`, so only failures use up the allowance.
+    """
     window = _window()
     now = int(time.time())
+    blocked = []
     for key in keys:
         count_key, until_key = _keys(key)
         ends = cache.get(until_key)
         if ends is not None and ends <= now:
             # The window closed (the cache may keep keys a moment longer than their TTL).
             cache.delete_many([count_key, until_key])
-        # add() only writes when the key is absent: the window starts at the first failure.
+        # add() only writes when the key is absent: the window starts at the first attempt.
         cache.add(until_key, now + window, window)
         cache.add(count_key, 0, window)
         try:
-            cache.incr(count_key)
-        except ValueError:  # expired between add() and incr(): start a new window
+            count = cache.incr(count_key)
+        except ValueError:  # expired between add() and incr(): a new window
             cache.set(count_key, 1, window)
+            count = 1
+        if count > settings.PORTAL_LOOKUP_MAX_FAILURES:
+            blocked.append(cache.get(until_key) or now + window)
+    return datetime.fromtimestamp(max(blocked), tz=UTC) if blocked else None
+
+
+def forgive(keys: list[str]) -> None:
+    for key in keys:
+        count_key, _until_key = _keys(key)
+        with contextlib.suppress(ValueError):  # the window is already gone
+            cache.decr(count_key)
 
 
 def client_address(request: HttpRequest) -> str:
     """The shopper's address, trusting exactly NUM_PROXIES proxies in front of us."""
+    address = request.META.get("REMOTE_ADDR", "unknown")
     if settings.NUM_PROXIES:
         forwarded = [p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
         forwarded = [p for p in forwarded if p]
         if len(forwarded) >= settings.NUM_PROXIES:
-            return forwarded[-settings.NUM_PROXIES]
-    return request.META.get("REMOTE_ADDR", "unknown")
+            address = forwarded[-settings.NUM_PROXIES]
+    return client_key(address)
+
+
+def client_key(address: str) -> str:
+    """What one client controls: an IPv4 address, or a whole IPv6 /64 (one home or phone gets
+    a /64, and could otherwise step through its addresses to dodge the limit)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
