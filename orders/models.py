@@ -124,9 +124,8 @@ class OrderQuerySet(models.QuerySet["Order"]):
         if stage == Stage.CANCELLED:
             return self.filter(cancelled_at__isnull=False)
         live = self.filter(cancelled_at__isnull=True)
-        active = Fulfillment.objects.filter(order=models.OuterRef("pk")).exclude(
-            status__in=Fulfillment.INACTIVE
-        )
+        fulfillments = Fulfillment.objects.filter(order=models.OuterRef("pk"))
+        active = fulfillments.filter(status=Fulfillment.Status.SUCCESS)
         shipped = models.Exists(active)
         problem = models.Exists(active.filter(shipment_status__in=Fulfillment.PROBLEMS))
         unshipped = models.Exists(
@@ -142,7 +141,7 @@ class OrderQuerySet(models.QuerySet["Order"]):
             FulfillmentOrder.objects.filter(
                 order=models.OuterRef("pk"), status=FulfillmentOrder.Status.IN_PROGRESS
             )
-        )
+        ) | models.Exists(fulfillments.filter(status__in=Fulfillment.IN_PREPARATION))
         complete = live.filter(shipped, ~problem, ~unshipped)
         return {
             Stage.CONFIRMED: live.filter(~shipped, ~in_progress),
@@ -248,8 +247,9 @@ class Order(models.Model):
 
     @property
     def shipments(self) -> list[Fulfillment]:
-        """Fulfilments that are (or were) on their way: cancelled and failed ones left out."""
-        return [f for f in self.fulfillments.all() if f.is_active]
+        """Parcels that left: not the ones a fulfilment service still works on (pending, open),
+        nor cancelled or failed ones."""
+        return [f for f in self.fulfillments.all() if f.is_shipped]
 
     @property
     def stage(self) -> Stage:
@@ -263,12 +263,11 @@ class Order(models.Model):
             return Stage.CANCELLED
         shipments = self.shipments
         if not shipments:
-            if any(
+            working = any(
                 fo.status == FulfillmentOrder.Status.IN_PROGRESS
                 for fo in self.fulfillment_orders.all()
-            ):
-                return Stage.PREPARING
-            return Stage.CONFIRMED
+            ) or any(f.status in Fulfillment.IN_PREPARATION for f in self.fulfillments.all())
+            return Stage.PREPARING if working else Stage.CONFIRMED
         if any(shipment.has_problem for shipment in shipments):
             return Stage.DELIVERY_PROBLEM
         if self.unshipped_quantity > 0:
@@ -297,9 +296,7 @@ class Order(models.Model):
 
         A shopper-visible event changes the order page, so it moves the order's revision on.
         """
-        if visible_to_shopper:
-            self.bump_revision()
-        return OrderEvent.objects.create(
+        event = OrderEvent.objects.create(
             order=self,
             kind=kind,
             actor=actor,
@@ -307,6 +304,9 @@ class Order(models.Model):
             created_at=at or timezone.now(),
             data=data,
         )
+        if visible_to_shopper:  # after the write: a page cached under the new revision shows it
+            self.bump_revision()
+        return event
 
 
 class LineItem(models.Model):
@@ -399,7 +399,9 @@ class Fulfillment(models.Model):
         PICKED_UP = "picked_up", _("Picked up")
         FAILURE = "failure", _("Delivery failed")
 
-    INACTIVE = frozenset({Status.CANCELLED, Status.ERROR, Status.FAILURE})
+    # Shopify's fulfilment statuses: pending and open mean a fulfilment service has the request
+    # and is working on it; only success means the parcel left.
+    IN_PREPARATION = frozenset({Status.PENDING, Status.OPEN})
     PROBLEMS = frozenset({ShipmentStatus.ATTEMPTED_DELIVERY, ShipmentStatus.FAILURE})
     DONE = frozenset({ShipmentStatus.DELIVERED, ShipmentStatus.PICKED_UP})
 
@@ -428,8 +430,8 @@ class Fulfillment(models.Model):
         return self.name or f"{self.order} / {self.tracking_company}"
 
     @property
-    def is_active(self) -> bool:
-        return self.status not in self.INACTIVE
+    def is_shipped(self) -> bool:
+        return self.status == self.Status.SUCCESS
 
     @property
     def is_delivered(self) -> bool:

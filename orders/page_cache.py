@@ -26,25 +26,29 @@ TTL = 600  # seconds
 
 
 def _release() -> str:
-    """Changes when templates, catalogues or code change: a deploy never serves old pages."""
+    """Changes with anything that renders the page: templates, catalogues, code, static files
+    (hashed names in the HTML), pinned packages (Babel's CLDR data, address formats). Taken from
+    the files' contents, so a deploy never serves old pages, whatever the file times say."""
     root = Path(settings.BASE_DIR)
-    stamps = sorted(
-        f"{path.relative_to(root)}:{path.stat().st_mtime_ns}"
-        for folder in ("templates", "locale", "orders", "portal")
-        for path in (root / folder).rglob("*")
-        if path.suffix in {".html", ".mo", ".py"}
-    )
-    return hashlib.sha256("\n".join(stamps).encode()).hexdigest()[:12]
+    digest = hashlib.sha256()
+    for folder in ("templates", "locale", "orders", "portal", "shopify", "static"):
+        for path in sorted((root / folder).rglob("*")):
+            if path.is_file() and path.suffix in {".html", ".mo", ".py", ".css", ".js", ".svg"}:
+                digest.update(str(path.relative_to(root)).encode())
+                digest.update(path.read_bytes())
+    digest.update((root / "requirements.txt").read_bytes())
+    return digest.hexdigest()[:12]
 
 
 RELEASE = _release()
+# Two installations sharing a Redis (staging beside production) never read each other's pages.
+INSTALLATION = hashlib.sha256(f"order-page:{settings.SECRET_KEY}".encode()).hexdigest()[:8]
 
 
 def key(order: Order, language: str, section: str | None) -> str:
-    shop_stamp = int(order.shop.updated_at.timestamp() * 1000)
-    return (
-        f"order-page:{RELEASE}:{order.pk}:{order.revision}:{shop_stamp}:{language}:{section or '-'}"
-    )
+    shop = int(order.shop.updated_at.timestamp() * 1000)
+    version = f"{order.pk}:{order.revision}:{shop}:{language}:{section or '-'}"
+    return f"order-page:{INSTALLATION}:{RELEASE}:{version}"
 
 
 def fetch(order: Order, language: str, section: str | None, render: Callable[[], str]) -> str:

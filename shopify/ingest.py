@@ -270,6 +270,7 @@ def apply_order(shop: Shop, facts: OrderFacts) -> Order | None:
 def apply_fulfillment(order: Order, facts: FulfillmentFacts) -> Fulfillment | None:
     """Upsert one shipment of `order` (whose row the caller has locked)."""
     existing = Fulfillment.objects.filter(order=order, shopify_id=facts.shopify_id).first()
+    was_shipped = existing is not None and existing.is_shipped
     if (
         existing
         and existing.shopify_updated_at
@@ -290,7 +291,7 @@ def apply_fulfillment(order: Order, facts: FulfillmentFacts) -> Fulfillment | No
     for key in ("shipment_status", "estimated_delivery_at", "delivered_at"):
         if getattr(facts, key):
             values[key] = getattr(facts, key)
-    fulfillment, created = Fulfillment.objects.update_or_create(
+    fulfillment, _created = Fulfillment.objects.update_or_create(
         order=order, shopify_id=facts.shopify_id, defaults=values
     )
     lines = {line.shopify_id: line for line in order.lines.filter(shopify_id__in=facts.lines)}
@@ -299,7 +300,7 @@ def apply_fulfillment(order: Order, facts: FulfillmentFacts) -> Fulfillment | No
             FulfillmentLine.objects.update_or_create(
                 fulfillment=fulfillment, line_item=lines[line_id], defaults={"quantity": quantity}
             )
-    if created and fulfillment.is_active:
+    if fulfillment.is_shipped and not was_shipped:
         order.log(
             OrderEvent.Kind.SHIPPED,
             actor="shopify",

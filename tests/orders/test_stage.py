@@ -82,6 +82,13 @@ CASES = {
         fulfillment_order="in_progress",
         shipments=[([0], "in_transit", "cancelled")],
     ),
+    "a fulfilment service still working on it": Case(
+        Stage.PREPARING, shipments=[([0], "", "pending")]
+    ),
+    "a fulfilment service has accepted it": Case(Stage.PREPARING, shipments=[([0], "", "open")]),
+    "a failed fulfilment does not count": Case(
+        Stage.CONFIRMED, shipments=[([0], "in_transit", "failure")]
+    ),
     "digital lines do not hold back delivered": Case(
         Stage.DELIVERED, digital_lines=1, shipments=[([0], "delivered", "success")]
     ),
