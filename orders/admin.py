@@ -10,10 +10,10 @@ from django.contrib import admin, messages
 from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from orders import access, actions
+from orders import access, actions, formatting
 from orders.models import (
     Fulfillment,
     FulfillmentLine,
@@ -145,6 +145,7 @@ class OrderAdmin(admin.ModelAdmin):
         "shopify_updated_at",
         "link_version",
         "shopper_link",
+        "tracking_summary",
     ]
     fields = readonly_fields
 
@@ -152,7 +153,7 @@ class OrderAdmin(admin.ModelAdmin):
         return (
             super()
             .get_queryset(request)
-            .prefetch_related("lines", "fulfillments", "fulfillment_orders")
+            .prefetch_related("lines", "fulfillments__events", "fulfillment_orders")
         )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -164,7 +165,27 @@ class OrderAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("total"), ordering="total")
     def total_display(self, order: Order) -> str:
-        return f"{order.total} {order.currency}"
+        return formatting.money(order.total, order.currency)
+
+    @admin.display(description=_("tracking"))
+    def tracking_summary(self, order: Order) -> str:
+        """Carrier events of every shipment, newest first (admin inlines cannot nest)."""
+        rows = [
+            (
+                shipment.name or shipment.tracking_company,
+                event.happened_at,
+                event.get_status_display(),
+                event.message,
+            )
+            for shipment in order.fulfillments.all()
+            for event in shipment.timeline
+        ]
+        if not rows:
+            return "—"
+        return format_html(
+            "<table><tbody>{}</tbody></table>",
+            format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", rows),
+        )
 
     @admin.display(description=_("shopper link"))
     def shopper_link(self, order: Order) -> str:

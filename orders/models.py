@@ -108,6 +108,15 @@ class Stage(models.TextChoices):
     CANCELLED = "cancelled", pgettext_lazy("order stage", "Cancelled")
 
     @property
+    def is_settled(self) -> bool:
+        """Nothing more will happen to the shipment: no need to keep watching."""
+        return self in {Stage.DELIVERED, Stage.CANCELLED}
+
+    @property
+    def is_partial(self) -> bool:
+        return self == Stage.PARTIALLY_SHIPPED
+
+    @property
     def tone(self) -> str:
         """The badge colour family: ok, warn, muted or info."""
         return {

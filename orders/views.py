@@ -129,6 +129,10 @@ def order_page(request: HttpRequest, token: str) -> HttpResponse:
     section = request.GET.get("section")
     if not request.htmx or request.htmx.boosted or section not in SECTIONS:
         section = None  # without htmx, every URL of the page is the whole page
+    elif request.GET.get("since") == str(order.revision):
+        # A poll that finds nothing new: no swap, so an open list of events stays open and
+        # keyboard focus stays where it was.
+        return HttpResponse(status=204)
     html = page_cache.fetch(order, language, section, lambda: render_page(order, section))
     response = HttpResponse(html)
     response.headers["Cache-Control"] = "private, no-store"

@@ -109,6 +109,10 @@ def test_every_source_string_is_in_the_catalogues(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     with (tmp_path / "locale/de/LC_MESSAGES/django.po").open("rb") as handle:
-        fresh = {message.id for message in read_po(handle) if message.id}
-    committed = {message.id for message in load_po("de") if message.id}
-    assert fresh - committed == set(), "run `make messages` and translate the new strings"
+        fresh = {(m.context, frozen(m.id)) for m in read_po(handle) if m.id}
+    for language in TRANSLATED:
+        committed = {(m.context, frozen(m.id)) for m in load_po(language) if m.id}
+        missing = fresh - committed
+        assert not missing, (
+            f"{language}: run `make messages` and translate {sorted(map(str, missing))}"
+        )

@@ -13,7 +13,10 @@ register = template.Library()
 
 
 @register.simple_tag
-def money(amount: Decimal | None, currency: str) -> str:
+def money(amount: Decimal | None, currency: str, negative: bool = False) -> str:
+    """`negative=True` for amounts taken off (discounts): the locale places the minus sign."""
+    if negative and amount is not None:
+        amount = -amount
     return formatting.money(amount, currency)
 
 

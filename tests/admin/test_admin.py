@@ -54,6 +54,7 @@ def test_order_detail_shows_inlines_read_only(agent_client: Client, shipped_orde
     assert "1Z999AA10123456784" in text  # shipment inline
     assert "access.lookup_granted" in text or "Order opened by lookup" in text  # audit log
     assert 'name="email"' not in text  # mirror fields are not editable
+    assert "Carrier says in_transit" in text  # tracking events, shown on the order too
 
 
 def test_agents_cannot_edit_shops_but_managers_can(client: Client, agent: User, shop: Shop) -> None:

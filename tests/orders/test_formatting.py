@@ -112,8 +112,31 @@ def test_country_names_are_translated() -> None:
             },
             ["Emma Johnson", "350 Fifth Avenue", "NEW YORK, NY 10118", "United States"],
         ),
+        (
+            {
+                "first_name": "Hanako",
+                "last_name": "Yamada",
+                "address1": "1-9-1 Marunouchi",
+                "city": "Chiyoda-ku",
+                "province": "Tokyo",
+                "province_code": "JP-13",
+                "zip": "100-0005",
+                "country_code": "JP",
+            },
+            ["Hanako Yamada", "1-9-1 Marunouchi", "Chiyoda-ku, TOKYO", "100-0005", "Japan"],
+        ),
+        (
+            {
+                "first_name": "ليلى",
+                "address1": "شارع الشيخ زايد",
+                "city": "البرشاء",
+                "province": "Dubai",
+                "country_code": "AE",
+            },
+            ["ليلى", "شارع الشيخ زايد", "البرشاء", "إمارة دبيّ", "United Arab Emirates"],
+        ),
     ],
-    ids=["GB", "DE", "JP", "AE", "US"],
+    ids=["GB", "DE", "JP", "AE", "US", "JP-latin", "AE-arabic"],
 )
 def test_addresses_follow_the_destination_country(address: dict, expected: list[str]) -> None:
     with translation.override("en"):

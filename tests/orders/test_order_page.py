@@ -1,14 +1,16 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from orders import access, actions
 from orders.models import Order, OrderEvent, Shop
@@ -109,6 +111,11 @@ def test_page_renders_in_every_language(
     assert response.status_code == 200
     assert f'<html lang="{language}" dir="{"rtl" if language == "ar" else "ltr"}">' in response.text
     assert response["Content-Language"] == language
+    with translation.override(language):
+        for text in ("Where your order is", "Delivery address", "Items"):
+            translated = translation.gettext(text)
+            assert translated in response.text
+            assert language == "en" or translated != text  # the catalogue really was used
 
 
 def test_page_opens_in_the_orders_locale(client: Client, shipped_order: Order) -> None:
@@ -178,6 +185,7 @@ def test_warm_page_costs_one_query_whatever_the_size(
 
 def test_cached_page_carries_nothing_of_the_visitor(client: Client, shipped_order: Order) -> None:
     by_link = client.get(url(shipped_order)).text
+    cache.clear()  # the second visitor's page is rendered afresh, for that visitor
     lookup = Client()
     response = lookup.post(reverse("find_order"), {"number": "1002", "contact": "bob@example.com"})
     by_grant = lookup.get(response["Location"]).text
@@ -219,3 +227,22 @@ def test_revoked_link_stops_working_even_with_a_warm_page(
     assert client.get(link).status_code == 200
     actions.revoke_links(order=shipped_order, actor="agent:alice")
     assert client.get(link).status_code == 404
+
+
+def test_a_poll_that_finds_nothing_new_swaps_nothing(client: Client, shipped_order: Order) -> None:
+    link = url(shipped_order)
+    page = client.get(link).text
+    assert f"?section=tracking&amp;since={shipped_order.revision}" in page
+    poll = {"section": "tracking", "since": str(shipped_order.revision)}
+    assert client.get(link, poll, HTTP_HX_REQUEST="true").status_code == 204
+    shipped_order.log(OrderEvent.Kind.DELIVERED, actor="shopify", visible_to_shopper=True)
+    changed = client.get(link, poll, HTTP_HX_REQUEST="true")
+    assert changed.status_code == 200
+    assert changed.text.strip().startswith('<section id="tracking"')
+
+
+def test_discounts_are_negative_amounts_in_the_shoppers_locale(client: Client, shop: Shop) -> None:
+    order = make_order(shop, discounts=Decimal("5.00"), currency="EUR")
+    add_line(order)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "nl"
+    assert "€\xa0-5,00" in client.get(url(order)).text  # Babel's Dutch: sign after the symbol
