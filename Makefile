@@ -24,7 +24,7 @@ run: venv
 	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
 
 services:
-	bin/check-machine
+	TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) bin/check-machine
 
 test: venv services
 	DEBUG=0 SECRET_KEY=test-only-secret-key DATABASE_URL=$(TEST_DATABASE_URL) DATABASE_CONN_MAX_AGE=0 \

@@ -94,6 +94,9 @@ if not SECRET_KEY:
     SECRET_KEY = "insecure-development-key-only-for-debug-" + "x" * 20
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
+if not ALLOWED_HOSTS:
+    # Without it every request would be answered 400: say so at start, not per request.
+    raise ImproperlyConfigured("ALLOWED_HOSTS is required unless DEBUG=1, e.g. orders.example.com")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [

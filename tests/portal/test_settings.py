@@ -54,6 +54,7 @@ def test_missing_secret_key_stops_production() -> None:
     ("name", "value", "message"),
     [
         ("DEBUG", "maybe", "is not a boolean"),
+        ("ALLOWED_HOSTS", "", "ALLOWED_HOSTS is required unless DEBUG=1"),
         ("TIME_ZONE", "Mars/Olympus", "is not an IANA time zone"),
         ("REDIS_URL", "http://localhost", "is not a redis:// URL"),
         ("EMAIL_URL", "pigeon://coop", "EMAIL_URL scheme 'pigeon'"),
