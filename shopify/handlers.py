@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from orders.models import Order, Shop
-from shopify import ingest
+from shopify import ingest, privacy
 from shopify.models import WebhookDelivery
 from shopify.registry import handles
 
@@ -48,3 +48,16 @@ def app_uninstalled(delivery: WebhookDelivery) -> None:
     """The merchant removed the app: stop serving and syncing the shop. Its data stays until
     Shopify's shop/redact, 48 hours later."""
     Shop.objects.filter(pk=delivery.shop_id).update(is_active=False)
+
+
+@handles("customers/redact")
+def customer_redacted(delivery: WebhookDelivery) -> None:
+    privacy.redact_customer(delivery.shop, delivery.payload)
+    # The request itself names the customer: keep that it happened, not who.
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(payload=privacy.REDACTED)
+    delivery.payload = privacy.REDACTED
+
+
+@handles("shop/redact")
+def shop_redacted(delivery: WebhookDelivery) -> None:
+    privacy.redact_shop(delivery.shop)

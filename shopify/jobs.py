@@ -39,6 +39,12 @@ def process_delivery(delivery_id: int) -> None:
             )
             delivery.error = ""
             delivery.processed_at = timezone.now()
-        delivery.save(update_fields=["status", "error", "attempts", "processed_at"])
+        # update(), not save(): a handler may have deleted the delivery with its shop (shop/redact).
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            status=delivery.status,
+            error=delivery.error,
+            attempts=delivery.attempts,
+            processed_at=delivery.processed_at,
+        )
     if failure is not None:
         raise failure

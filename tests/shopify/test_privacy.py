@@ -1,0 +1,74 @@
+"""Privacy webhooks really erase: afterwards the database holds no trace of the customer."""
+
+from __future__ import annotations
+
+import json
+
+from django.apps import apps
+from django.core import serializers
+
+from orders.models import Order, Shop
+from shopify.models import WebhookDelivery
+from tests.factories import add_line, make_order
+from tests.shopify.conftest import sample
+
+
+def everything_stored() -> str:
+    """Every row of every model of ours, as text."""
+    models = [m for label in ("orders", "shopify") for m in apps.get_app_config(label).get_models()]
+    return "".join(serializers.serialize("json", m.objects.all()) for m in models)
+
+
+def test_customer_redaction_leaves_no_trace(deliver, run_jobs, connected_shop: Shop) -> None:  # type: ignore[no-untyped-def]
+    order_payload = json.loads(sample("orders/updated"))
+    deliver("orders/updated")
+    run_jobs()
+    order = Order.objects.get()
+    other = make_order(
+        connected_shop,
+        email="someone.else@example.com",
+        shipping_address={"first_name": "Zed", "country_code": "FR"},
+    )
+    add_line(other)
+    stored = everything_stored()
+    personal = [
+        "jon@example.com",
+        "Steve",
+        "Shipper",
+        "123 Shipping Street",
+        "555-555-SHIP",
+        "Shippington",
+    ]
+    assert all(value in stored for value in personal)  # the test can fail
+
+    redact = json.loads(sample("customers/redact"))
+    redact["customer"]["email"] = "jon@example.com"
+    redact["orders_to_redact"] = [order.shopify_id]
+    deliver("customers/redact", redact)
+    run_jobs()
+
+    stored = everything_stored()
+    for value in [*personal, "john@example.com", "555-625-1199"]:
+        assert value not in stored, value
+    order.refresh_from_db()
+    assert order.name == order_payload["name"] and order.total > 0  # anonymous facts stay
+    assert order.shipping_address == {"country_code": "US"}
+    assert order.lines.count() == len(order_payload["line_items"])
+    other.refresh_from_db()
+    assert other.email == "someone.else@example.com"  # nobody else is touched
+    assert WebhookDelivery.objects.count() == 2  # that deliveries happened is kept
+
+
+def test_shop_redaction_deletes_everything_of_the_shop(
+    deliver, run_jobs, connected_shop: Shop
+) -> None:  # type: ignore[no-untyped-def]
+    deliver("orders/create")
+    run_jobs()
+    keeper = Shop.objects.create(domain="other.myshopify.com", name="Other")
+    make_order(keeper)
+    deliver("shop/redact")
+    run_jobs()
+    assert not Shop.objects.filter(pk=connected_shop.pk).exists()
+    assert not Order.objects.filter(shop_id=connected_shop.pk).exists()
+    assert not WebhookDelivery.objects.exists()
+    assert Order.objects.filter(shop=keeper).count() == 1
