@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db import transaction
 from django.utils import timezone
 
-from shopify import registry
+from shopify import queue, registry
 from shopify.models import WebhookDelivery
 
 DONE = {WebhookDelivery.Status.PROCESSED, WebhookDelivery.Status.IGNORED}
@@ -48,3 +50,17 @@ def process_delivery(delivery_id: int) -> None:
         )
     if failure is not None:
         raise failure
+
+
+def sweep_deliveries(*, older_than: timedelta = timedelta(minutes=2)) -> int:
+    """Send again every delivery still waiting after `older_than`: Redis was down when it came
+    in, or a worker died with it. Processing is idempotent, so a delivery that was only slow is
+    not harmed. Returns how many were sent."""
+    stale = WebhookDelivery.objects.filter(
+        status=WebhookDelivery.Status.RECEIVED, received_at__lt=timezone.now() - older_than
+    ).values_list("pk", flat=True)
+    count = 0
+    for pk in stale.iterator():
+        queue.enqueue(process_delivery, pk, queue="webhooks")
+        count += 1
+    return count

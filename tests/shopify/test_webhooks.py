@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -226,3 +227,34 @@ def test_app_uninstalled_deactivates_the_shop(deliver, run_jobs, connected_shop:
     run_jobs()
     connected_shop.refresh_from_db()
     assert not connected_shop.is_active
+
+
+def test_redis_down_at_intake_then_up_nothing_lost(
+    deliver, run_jobs, connected_shop: Shop, monkeypatch, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    import django_rq
+    from redis.exceptions import ConnectionError as RedisDown
+
+    from shopify.jobs import sweep_deliveries
+
+    def down(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RedisDown("Connection refused")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(django_rq, "get_queue", down)
+        assert deliver("orders/create").status_code == 200  # Shopify still gets its 200
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == WebhookDelivery.Status.RECEIVED
+    assert run_jobs() == 0  # nothing reached the queue
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sweep_deliveries() == 0  # too recent: perhaps a worker has it right now
+    WebhookDelivery.objects.update(received_at=delivery.received_at - timedelta(minutes=5))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sweep_deliveries() == 1
+    assert run_jobs() == 1
+    delivery.refresh_from_db()
+    assert delivery.status == WebhookDelivery.Status.PROCESSED
+    assert Order.objects.filter(shop=connected_shop).count() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sweep_deliveries() == 0  # done is done
