@@ -119,3 +119,38 @@ def test_order_page_fits_a_small_phone_and_refreshes_in_place(
     page.wait_for_selector("#tracking .shipment")
     assert page.evaluate("window.__stayed") is True  # swapped in place, no full reload
     shot(page, "phone")
+
+
+def test_the_whole_journey_works_without_javascript(browser, live_server, store, shot) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(
+        java_script_enabled=False,
+        locale="en-US",
+        viewport={"width": 360, "height": 800},
+        base_url=live_server.url,
+    )
+    page = context.new_page()
+    look_up(page, "1007", "layla@example.com")
+    page.wait_for_url("**/o/*/")
+    assert page.locator("html").get_attribute("lang") == "ar"  # the order's customer locale
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    stage = page.locator(".order-head .badge").inner_text()
+    assert stage == t("ar", "Delivery problem", "order stage")
+    page.locator("#tracking .card__head a").click()  # "Refresh" is a plain link without htmx
+    page.wait_for_url("**/o/*/")
+    choose_language(page, "ja")  # the language form is a plain GET form
+    assert page.locator(".order-head .badge").inner_text() == t(
+        "ja", "Delivery problem", "order stage"
+    )
+    shot(page, "no-js")
+
+
+@pytest.mark.parametrize("language", ["ar", "ja"])
+def test_small_phone_in_long_and_right_to_left_languages(
+    browser, live_server, store, shot, language: str
+) -> None:  # type: ignore[no-untyped-def]
+    page = new_page(browser, live_server, width=360)
+    look_up(page, "1018", "amelia@example.com")  # three parcels, the longest page
+    page.wait_for_url("**/o/*/")
+    choose_language(page, language)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    shot(page, language)
