@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from django.db import transaction
-
-from orders.models import Order, Shop
+from orders.models import Shop
 from shopify import ingest, privacy
 from shopify.models import WebhookDelivery
 from shopify.registry import handles
@@ -26,16 +24,9 @@ def order_changed(delivery: WebhookDelivery) -> None:
 @handles("fulfillments/create", "fulfillments/update")
 def shipment_changed(delivery: WebhookDelivery) -> None:
     payload = delivery.payload
-    with transaction.atomic():
-        order = (
-            Order.objects.select_for_update()
-            .filter(shop=delivery.shop, shopify_id=int(payload["order_id"]))
-            .first()
-        )
-        if order is None:
-            return  # the order's own webhook (or reconciliation) brings it, with this shipment
-        ingest.apply_fulfillment(order, ingest.fulfillment_from_rest(payload))
-        order.bump_revision()
+    ingest.apply_shipment(
+        delivery.shop, int(payload["order_id"]), ingest.fulfillment_from_rest(payload)
+    )
 
 
 @handles("fulfillment_events/create")

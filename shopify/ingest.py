@@ -199,10 +199,16 @@ def order_from_rest(payload: dict[str, Any]) -> OrderFacts:
 # --- writing the mirror -----------------------------------------------------------------------
 
 
+def locked_order(shop: Shop, order_id: int) -> Order | None:
+    """The mirrored order, its row locked for the rest of the transaction: writes to one order
+    and the rows below it happen one at a time."""
+    return Order.objects.select_for_update().filter(shop=shop, shopify_id=order_id).first()
+
+
 @transaction.atomic
 def apply_order(shop: Shop, facts: OrderFacts) -> Order | None:
     """Upsert the order and everything below it; None when the mirror already holds newer data."""
-    order = Order.objects.select_for_update().filter(shop=shop, shopify_id=facts.shopify_id).first()
+    order = locked_order(shop, facts.shopify_id)
     if order is not None and order.shopify_updated_at > facts.updated_at:
         return None
     was_cancelled = order is not None and order.is_cancelled
@@ -265,6 +271,18 @@ def apply_order(shop: Shop, facts: OrderFacts) -> Order | None:
         )
     order.bump_revision()
     return order
+
+
+@transaction.atomic
+def apply_shipment(shop: Shop, order_id: int, facts: FulfillmentFacts) -> Fulfillment | None:
+    """A shipment on its own (fulfillments/*). None when its order is not mirrored yet: the
+    order's own sync (webhook or reconciliation) brings it, with this shipment."""
+    order = locked_order(shop, order_id)
+    if order is None:
+        return None
+    fulfillment = apply_fulfillment(order, facts)
+    order.bump_revision()
+    return fulfillment
 
 
 def apply_fulfillment(order: Order, facts: FulfillmentFacts) -> Fulfillment | None:
@@ -347,7 +365,7 @@ def apply_tracking(shop: Shop, facts: TrackingFacts) -> TrackingEvent | None:
     carrier's next event (or reconciliation) the status."""
     if facts.status not in SHIPMENT_STATUSES:
         return None
-    order = Order.objects.select_for_update().filter(shop=shop, shopify_id=facts.order_id).first()
+    order = locked_order(shop, facts.order_id)
     fulfillment = order and order.fulfillments.filter(shopify_id=facts.fulfillment_id).first()
     if not fulfillment:
         return None
