@@ -288,6 +288,19 @@ elif not DEBUG:
     raise ImproperlyConfigured("SHOPIFY_CREDENTIALS_KEY is required unless DEBUG=1")
 # Larger webhook bodies are refused with 413 before they are read.
 SHOPIFY_WEBHOOK_MAX_BYTES = env_int("SHOPIFY_WEBHOOK_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
+# Where the Admin API answers: Shopify itself, unless the sandbox store plays it.
+SHOPIFY_ADMIN_URL = env_str(
+    "SHOPIFY_ADMIN_URL", "https://{domain}/admin/api/{version}/graphql.json"
+)
+SHOPIFY_CONNECT_TIMEOUT = env_int("SHOPIFY_CONNECT_TIMEOUT_SECONDS", 5, minimum=1)
+SHOPIFY_READ_TIMEOUT = env_int("SHOPIFY_READ_TIMEOUT_SECONDS", 30, minimum=1)
+# A dotted path to a factory of a requests transport adapter that reaches the Admin API
+# in-process (the demo's sandbox store); empty means over the network.
+SHOPIFY_TRANSPORT = ""
+# The public address Shopify delivers webhooks to (manage.py register_webhooks).
+SHOPIFY_WEBHOOK_URL = env_str("SHOPIFY_WEBHOOK_URL", f"{PORTAL_BASE_URL}/shopify/webhooks")
+# Reconciliation re-reads orders changed since its last run, this often (manage.py rqcron).
+SHOPIFY_RECONCILE_MINUTES = env_int("SHOPIFY_RECONCILE_MINUTES", 5, minimum=1)
 
 LOGGING = {
     "version": 1,

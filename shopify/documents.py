@@ -1,0 +1,163 @@
+"""Every GraphQL document the portal sends to Shopify, named, in one place.
+
+A test validates each against Shopify's published Admin schema (`../shared/shopify/admin-graphql`),
+so a field that Shopify renamed or removed fails the suite, not a merchant's sync. Documents are
+plain strings: the client sends them as they are, and `DOCUMENTS` lists them for the test.
+
+Page sizes keep each query's requested cost well under Shopify's 1,000-point ceiling: objects
+cost 1, scalars 0, and a connection 2 plus `first` times its node's cost.
+"""
+
+from __future__ import annotations
+
+ORDERS_PAGE_SIZE = 10
+
+# What the mirror keeps of an order (see `ingest.order_from_graphql`).
+ORDER_FIELDS = """
+fragment OrderFields on Order {
+  id
+  name
+  number
+  email
+  phone
+  customerLocale
+  presentmentCurrencyCode
+  currentSubtotalPriceSet { presentmentMoney { amount } }
+  currentShippingPriceSet { presentmentMoney { amount } }
+  currentTotalTaxSet { presentmentMoney { amount } }
+  currentTotalDiscountsSet { presentmentMoney { amount } }
+  currentTotalPriceSet { presentmentMoney { amount } }
+  displayFinancialStatus
+  displayFulfillmentStatus
+  processedAt
+  createdAt
+  updatedAt
+  cancelledAt
+  cancelReason
+  closedAt
+  tags
+  shippingAddress {
+    firstName lastName company address1 address2 city province provinceCode zip country
+    countryCodeV2 phone
+  }
+  lineItems(first: 30) {
+    nodes {
+      id
+      sku
+      title
+      variantTitle
+      currentQuantity
+      unfulfilledQuantity
+      requiresShipping
+      originalUnitPriceSet { presentmentMoney { amount } }
+      product { id }
+      variant { id }
+      image { url }
+    }
+  }
+  fulfillmentOrders(first: 5) {
+    nodes {
+      id
+      status
+      updatedAt
+      assignedLocation { name }
+      fulfillmentHolds { reason handle }
+    }
+  }
+  fulfillments(first: 5) {
+    id
+    name
+    status
+    displayStatus
+    createdAt
+    updatedAt
+    estimatedDeliveryAt
+    deliveredAt
+    trackingInfo { company number url }
+    fulfillmentLineItems(first: 10) { nodes { quantity lineItem { id } } }
+    events(first: 5, sortKey: HAPPENED_AT, reverse: true) {
+      nodes { id status happenedAt message city province country estimatedDeliveryAt }
+    }
+  }
+}
+"""
+
+# Orders changed since a moment, oldest change first, so that a sync interrupted half-way can
+# resume from the last `updatedAt` it stored. `query` is Shopify's search syntax, for example
+# "updated_at:>='2026-11-01T00:00:00Z'".
+ORDERS_UPDATED_SINCE = (
+    """
+query OrdersUpdatedSince($first: Int!, $after: String, $query: String) {
+  orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
+    pageInfo { hasNextPage endCursor }
+    nodes { ...OrderFields }
+  }
+}
+"""
+    + ORDER_FIELDS
+)
+
+ORDER = (
+    """
+query Order($id: ID!) {
+  order(id: $id) { ...OrderFields }
+}
+"""
+    + ORDER_FIELDS
+)
+
+SHOP = """
+query Shop {
+  shop { name myshopifyDomain currencyCode ianaTimezone contactEmail }
+}
+"""
+
+WEBHOOK_SUBSCRIPTIONS = """
+query WebhookSubscriptions($first: Int!, $after: String) {
+  webhookSubscriptions(first: $first, after: $after) {
+    pageInfo { hasNextPage endCursor }
+    nodes { id topic uri }
+  }
+}
+"""
+
+WEBHOOK_SUBSCRIPTION_CREATE = """
+mutation WebhookSubscriptionCreate(
+  $topic: WebhookSubscriptionTopic!, $webhookSubscription: WebhookSubscriptionInput!
+) {
+  webhookSubscriptionCreate(topic: $topic, webhookSubscription: $webhookSubscription) {
+    webhookSubscription { id topic uri }
+    userErrors { field message }
+  }
+}
+"""
+
+WEBHOOK_SUBSCRIPTION_UPDATE = """
+mutation WebhookSubscriptionUpdate($id: ID!, $webhookSubscription: WebhookSubscriptionInput!) {
+  webhookSubscriptionUpdate(id: $id, webhookSubscription: $webhookSubscription) {
+    webhookSubscription { id topic uri }
+    userErrors { field message }
+  }
+}
+"""
+
+# An order update that pushes a shipping address, email or phone (the edits app's pushes, and
+# the sync benchmark's load).
+ORDER_UPDATE = """
+mutation OrderUpdate($input: OrderInput!) {
+  orderUpdate(input: $input) {
+    order { id updatedAt }
+    userErrors { field message }
+  }
+}
+"""
+
+DOCUMENTS: dict[str, str] = {
+    "OrdersUpdatedSince": ORDERS_UPDATED_SINCE,
+    "Order": ORDER,
+    "Shop": SHOP,
+    "WebhookSubscriptions": WEBHOOK_SUBSCRIPTIONS,
+    "WebhookSubscriptionCreate": WEBHOOK_SUBSCRIPTION_CREATE,
+    "WebhookSubscriptionUpdate": WEBHOOK_SUBSCRIPTION_UPDATE,
+    "OrderUpdate": ORDER_UPDATE,
+}
