@@ -169,6 +169,9 @@ if REDIS_URL:
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
     INSTALLED_APPS.append("django_rq")
+    # The dashboard shows job internals (arguments, tracebacks): portal/admin.py registers it
+    # for superusers only, instead of django-rq's own registration for all staff.
+    RQ_SHOW_ADMIN_LINK = False
     RQ_QUEUES = {
         name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 300}
         for name in ("default", "webhooks", "shopify")

@@ -97,6 +97,14 @@ query OrdersUpdatedSince($first: Int!, $after: String, $query: String) {
     + ORDER_FIELDS
 )
 
+# How many orders a sync will import, for its progress bar. Shopify counts up to `limit` (10,000
+# by default) and says AT_LEAST beyond it.
+ORDERS_COUNT = """
+query OrdersCount($query: String) {
+  ordersCount(query: $query) { count precision }
+}
+"""
+
 ORDER = (
     """
 query Order($id: ID!) {
@@ -154,6 +162,7 @@ mutation OrderUpdate($input: OrderInput!) {
 
 DOCUMENTS: dict[str, str] = {
     "OrdersUpdatedSince": ORDERS_UPDATED_SINCE,
+    "OrdersCount": ORDERS_COUNT,
     "Order": ORDER,
     "Shop": SHOP,
     "WebhookSubscriptions": WEBHOOK_SUBSCRIPTIONS,

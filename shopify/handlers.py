@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from orders.models import Shop
-from shopify import ingest, privacy
+from shopify import ingest, jobs, privacy, queue
 from shopify.models import WebhookDelivery
 from shopify.registry import handles
 
@@ -52,3 +52,45 @@ def customer_redacted(delivery: WebhookDelivery) -> None:
 @handles("shop/redact")
 def shop_redacted(delivery: WebhookDelivery) -> None:
     privacy.redact_shop(delivery.shop)
+
+
+@handles("fulfillment_orders/placed_on_hold", "fulfillment_orders/hold_released")
+def fulfillment_order_changed(delivery: WebhookDelivery) -> None:
+    """The warehouse's hold on a fulfilment order. These payloads carry no `updated_at`: the
+    delivery's triggered-at orders them."""
+    payload = delivery.payload
+    for key in ("fulfillment_order", "remaining_fulfillment_order"):
+        fulfillment_order = payload.get(key)
+        if not fulfillment_order:
+            continue
+        facts = ingest.FulfillmentOrderFacts(
+            shopify_id=ingest.gid_number(str(fulfillment_order["id"])),
+            status=ingest.lower(fulfillment_order.get("status")),
+            location_name=None,
+            hold_reasons=[
+                ingest.lower(hold.get("reason"))
+                for hold in fulfillment_order.get("fulfillment_holds") or []
+            ],
+            updated_at=delivery.triggered_at,
+        )
+        ingest.apply_fulfillment_order_change(delivery.shop, facts)
+
+
+@handles("refunds/create")
+def refund_created(delivery: WebhookDelivery) -> None:
+    """A refund changes the order's amounts and payment status: re-read the order."""
+    queue.enqueue(
+        jobs.refresh_order, delivery.shop_id, int(delivery.payload["order_id"]), queue="shopify"
+    )
+
+
+@handles("orders/edited")
+def order_edited(delivery: WebhookDelivery) -> None:
+    """An order edit names only what changed: re-read the order."""
+    order_id = int(delivery.payload["order_edit"]["order_id"])
+    queue.enqueue(jobs.refresh_order, delivery.shop_id, order_id, queue="shopify")
+
+
+@handles("customers/data_request")
+def customer_data_requested(delivery: WebhookDelivery) -> None:
+    privacy.export_customer(delivery.shop, delivery.payload)

@@ -23,6 +23,7 @@ from django.utils.dateparse import parse_datetime
 from orders.models import (
     Fulfillment,
     FulfillmentLine,
+    FulfillmentOrder,
     LineItem,
     Order,
     OrderEvent,
@@ -56,6 +57,18 @@ def shopify_id(payload: dict[str, Any], key: str = "id") -> int:
     return int(payload[key])
 
 
+def gid_number(gid: str | None) -> int | None:
+    """gid://shopify/Order/123 -> 123."""
+    tail = (gid or "").rsplit("/", 1)[-1]
+    return int(tail) if tail.isdigit() else None
+
+
+def country_code(value: str | None) -> str:
+    """Carriers report a country as a code or a name; only a code is worth keeping."""
+    value = (value or "").strip()
+    return value.upper() if len(value) == 2 and value.isalpha() else ""
+
+
 def moment(value: str | None) -> datetime | None:
     return parse_datetime(value) if value else None
 
@@ -86,6 +99,20 @@ class LineFacts:
 
 
 @dataclass
+class TrackingFacts:
+    shopify_id: int
+    order_id: int
+    fulfillment_id: int
+    status: str
+    happened_at: datetime
+    message: str
+    city: str
+    province: str
+    country_code: str
+    estimated_delivery_at: datetime | None
+
+
+@dataclass
 class FulfillmentFacts:
     shopify_id: int
     name: str
@@ -99,6 +126,16 @@ class FulfillmentFacts:
     estimated_delivery_at: datetime | None = None
     delivered_at: datetime | None = None
     lines: dict[int, int] = field(default_factory=dict)  # line item id -> quantity
+    events: list[TrackingFacts] = field(default_factory=list)  # the Admin API sends them along
+
+
+@dataclass
+class FulfillmentOrderFacts:
+    shopify_id: int
+    status: str
+    location_name: str | None
+    hold_reasons: list[str]
+    updated_at: datetime | None
 
 
 @dataclass
@@ -126,6 +163,8 @@ class OrderFacts:
     updated_at: datetime
     lines: list[LineFacts]
     fulfillments: list[FulfillmentFacts]
+    # None when the source does not say (REST order payloads carry no fulfilment orders).
+    fulfillment_orders: list[FulfillmentOrderFacts] | None = None
 
 
 # --- REST (webhooks) ----------------------------------------------------------------------------
@@ -196,6 +235,144 @@ def order_from_rest(payload: dict[str, Any]) -> OrderFacts:
     )
 
 
+# --- GraphQL (backfill, reconciliation) -------------------------------------------------------
+# Shapes of `documents.ORDER_FIELDS`. Enums arrive upper case where REST has lower case.
+
+FULFILLMENT_STATUS_FROM_DISPLAY = {
+    "FULFILLED": Order.FulfillmentStatus.FULFILLED,
+    "PARTIALLY_FULFILLED": Order.FulfillmentStatus.PARTIAL,
+    "RESTOCKED": Order.FulfillmentStatus.RESTOCKED,
+}
+
+
+def amount(money_bag: dict[str, Any] | None) -> Decimal:
+    """What the shopper paid, from a MoneyBag."""
+    value = ((money_bag or {}).get("presentmentMoney") or {}).get("amount")
+    return Decimal(str(value or "0"))
+
+
+def lower(value: str | None) -> str:
+    return (value or "").lower()
+
+
+def tracking_from_graphql(order_id: int, fulfillment_id: int, node: dict) -> TrackingFacts:
+    return TrackingFacts(
+        shopify_id=gid_number(node["id"]),
+        order_id=order_id,
+        fulfillment_id=fulfillment_id,
+        status=lower(node.get("status")),
+        happened_at=moment(node.get("happenedAt")),
+        message=(node.get("message") or "")[:500],
+        city=node.get("city") or "",
+        province=node.get("province") or "",
+        country_code=country_code(node.get("country")),
+        estimated_delivery_at=moment(node.get("estimatedDeliveryAt")),
+    )
+
+
+def fulfillment_from_graphql(order_id: int, node: dict[str, Any]) -> FulfillmentFacts:
+    fulfillment_id = gid_number(node["id"])
+    tracking = node.get("trackingInfo") or []
+    display = lower(node.get("displayStatus"))
+    return FulfillmentFacts(
+        shopify_id=fulfillment_id,
+        name=node.get("name") or "",
+        status=lower(node.get("status")) or Fulfillment.Status.SUCCESS,
+        shipment_status=display if display in SHIPMENT_STATUSES else "",
+        tracking_company=next((t["company"] for t in tracking if t.get("company")), ""),
+        tracking_numbers=[t["number"] for t in tracking if t.get("number")],
+        tracking_urls=[t["url"] for t in tracking if t.get("url")],
+        shipped_at=moment(node.get("createdAt")),
+        updated_at=moment(node.get("updatedAt")),
+        estimated_delivery_at=moment(node.get("estimatedDeliveryAt")),
+        delivered_at=moment(node.get("deliveredAt")),
+        lines={
+            gid_number(item["lineItem"]["id"]): int(item.get("quantity") or 0)
+            for item in (node.get("fulfillmentLineItems") or {}).get("nodes") or []
+            if item.get("lineItem")
+        },
+        events=[
+            tracking_from_graphql(order_id, fulfillment_id, event)
+            for event in (node.get("events") or {}).get("nodes") or []
+        ],
+    )
+
+
+def order_from_graphql(node: dict[str, Any]) -> OrderFacts:
+    order_id = gid_number(node["id"])
+    address = node.get("shippingAddress") or {}
+    return OrderFacts(
+        shopify_id=order_id,
+        name=node.get("name") or f"#{node.get('number')}",
+        number=int(node.get("number") or 0),
+        email=node.get("email") or "",
+        phone=node.get("phone") or "",
+        customer_locale=node.get("customerLocale") or "",
+        currency=node.get("presentmentCurrencyCode") or "",
+        subtotal=amount(node.get("currentSubtotalPriceSet")),
+        shipping=amount(node.get("currentShippingPriceSet")),
+        tax=amount(node.get("currentTotalTaxSet")),
+        discounts=amount(node.get("currentTotalDiscountsSet")),
+        total=amount(node.get("currentTotalPriceSet")),
+        financial_status=lower(node.get("displayFinancialStatus")) or Order.FinancialStatus.PENDING,
+        fulfillment_status=FULFILLMENT_STATUS_FROM_DISPLAY.get(
+            node.get("displayFulfillmentStatus"), Order.FulfillmentStatus.UNFULFILLED
+        ),
+        placed_at=moment(node.get("processedAt")) or moment(node.get("createdAt")),
+        cancelled_at=moment(node.get("cancelledAt")),
+        cancel_reason=lower(node.get("cancelReason")),
+        closed_at=moment(node.get("closedAt")),
+        shipping_address={
+            "first_name": address.get("firstName") or "",
+            "last_name": address.get("lastName") or "",
+            "company": address.get("company") or "",
+            "address1": address.get("address1") or "",
+            "address2": address.get("address2") or "",
+            "city": address.get("city") or "",
+            "province": address.get("province") or "",
+            "province_code": address.get("provinceCode") or "",
+            "zip": address.get("zip") or "",
+            "country": address.get("country") or "",
+            "country_code": address.get("countryCodeV2") or "",
+            "phone": address.get("phone") or "",
+        }
+        if address
+        else {},
+        tags=[tag.strip() for tag in node.get("tags") or [] if tag.strip()],
+        updated_at=moment(node.get("updatedAt")),
+        lines=[
+            LineFacts(
+                shopify_id=gid_number(line["id"]),
+                position=position,
+                product_id=gid_number((line.get("product") or {}).get("id")),
+                variant_id=gid_number((line.get("variant") or {}).get("id")),
+                sku=line.get("sku") or "",
+                title=line.get("title") or "",
+                variant_title=line.get("variantTitle") or "",
+                image_url=(line.get("image") or {}).get("url") or "",
+                quantity=int(line.get("currentQuantity") or 0),
+                fulfillable_quantity=int(line.get("unfulfilledQuantity") or 0),
+                price=amount(line.get("originalUnitPriceSet")),
+                requires_shipping=bool(line.get("requiresShipping", True)),
+            )
+            for position, line in enumerate((node.get("lineItems") or {}).get("nodes") or [])
+        ],
+        fulfillments=[
+            fulfillment_from_graphql(order_id, f) for f in node.get("fulfillments") or []
+        ],
+        fulfillment_orders=[
+            FulfillmentOrderFacts(
+                shopify_id=gid_number(fo["id"]),
+                status=lower(fo.get("status")),
+                location_name=(fo.get("assignedLocation") or {}).get("name"),
+                hold_reasons=[lower(h.get("reason")) for h in fo.get("fulfillmentHolds") or []],
+                updated_at=moment(fo.get("updatedAt")),
+            )
+            for fo in (node.get("fulfillmentOrders") or {}).get("nodes") or []
+        ],
+    )
+
+
 # --- writing the mirror -----------------------------------------------------------------------
 
 
@@ -260,6 +437,8 @@ def apply_order(shop: Shop, facts: OrderFacts) -> Order | None:
                 "requires_shipping": line.requires_shipping,
             },
         )
+    for fulfillment_order in facts.fulfillment_orders or []:
+        apply_fulfillment_order(order, fulfillment_order)
     for fulfillment in facts.fulfillments:
         apply_fulfillment(order, fulfillment)
     if facts.cancelled_at and not was_cancelled:
@@ -326,21 +505,50 @@ def apply_fulfillment(order: Order, facts: FulfillmentFacts) -> Fulfillment | No
             at=facts.shipped_at,
             fulfillment=facts.shopify_id,
         )
+    for event in sorted(facts.events, key=lambda e: e.happened_at):
+        record_tracking(order, fulfillment, event)
     return fulfillment
 
 
-@dataclass
-class TrackingFacts:
-    shopify_id: int
-    order_id: int
-    fulfillment_id: int
-    status: str
-    happened_at: datetime
-    message: str
-    city: str
-    province: str
-    country_code: str
-    estimated_delivery_at: datetime | None
+def apply_fulfillment_order(order: Order, facts: FulfillmentOrderFacts) -> None:
+    """Upsert one fulfilment order of `order` (locked by the caller): the warehouse's progress,
+    which decides what the shopper may still change."""
+    existing = FulfillmentOrder.objects.filter(order=order, shopify_id=facts.shopify_id).first()
+    if (
+        existing
+        and existing.shopify_updated_at
+        and facts.updated_at
+        and existing.shopify_updated_at > facts.updated_at
+    ):
+        return
+    values: dict[str, Any] = {
+        "status": facts.status,
+        "hold_reasons": facts.hold_reasons,
+        "shopify_updated_at": facts.updated_at,
+    }
+    if facts.location_name is not None:
+        values["location_name"] = facts.location_name
+    FulfillmentOrder.objects.update_or_create(
+        order=order, shopify_id=facts.shopify_id, defaults=values
+    )
+
+
+@transaction.atomic
+def apply_fulfillment_order_change(shop: Shop, facts: FulfillmentOrderFacts) -> bool:
+    """A fulfilment order's own webhook (placed on hold, hold released). Those payloads do not
+    name the order, so only a fulfilment order the mirror knows can be updated; the order's
+    reconciliation brings the others. False when it is not known."""
+    known = (
+        FulfillmentOrder.objects.filter(order__shop=shop, shopify_id=facts.shopify_id)
+        .values_list("order__shopify_id", flat=True)
+        .first()
+    )
+    order = known and locked_order(shop, known)
+    if not order:
+        return False
+    apply_fulfillment_order(order, facts)
+    order.bump_revision()
+    return True
 
 
 def tracking_from_rest(payload: dict[str, Any]) -> TrackingFacts:
@@ -353,21 +561,32 @@ def tracking_from_rest(payload: dict[str, Any]) -> TrackingFacts:
         message=(payload.get("message") or "")[:500],
         city=payload.get("city") or "",
         province=payload.get("province") or "",
-        country_code=(payload.get("country") or "")[:2].upper(),
+        country_code=country_code(payload.get("country")),
         estimated_delivery_at=moment(payload.get("estimated_delivery_at")),
     )
 
 
 @transaction.atomic
 def apply_tracking(shop: Shop, facts: TrackingFacts) -> TrackingEvent | None:
-    """Record a carrier event; the shipment's status follows its newest event. None when the
-    order or shipment is not mirrored yet: the order's own sync brings the shipment, and the
-    carrier's next event (or reconciliation) the status."""
+    """Record a carrier event (fulfillment_events/create). None when the order or shipment is
+    not mirrored yet: the order's own sync brings the shipment, with its events."""
     if facts.status not in SHIPMENT_STATUSES:
         return None
     order = locked_order(shop, facts.order_id)
     fulfillment = order and order.fulfillments.filter(shopify_id=facts.fulfillment_id).first()
     if not fulfillment:
+        return None
+    event = record_tracking(order, fulfillment, facts)
+    order.bump_revision()
+    return event
+
+
+def record_tracking(
+    order: Order, fulfillment: Fulfillment, facts: TrackingFacts
+) -> TrackingEvent | None:
+    """Upsert a carrier event of a shipment of `order` (locked by the caller); the shipment's
+    status follows its newest event."""
+    if facts.status not in SHIPMENT_STATUSES or facts.happened_at is None:
         return None
     event, _created = TrackingEvent.objects.update_or_create(
         fulfillment=fulfillment,
@@ -383,29 +602,26 @@ def apply_tracking(shop: Shop, facts: TrackingFacts) -> TrackingEvent | None:
         },
     )
     newest = fulfillment.events.order_by("-happened_at", "-pk").first()
-    if newest == event:
-        was = fulfillment.shipment_status
-        fulfillment.shipment_status = event.status
-        if event.estimated_delivery_at:
-            fulfillment.estimated_delivery_at = event.estimated_delivery_at
-        if event.status in Fulfillment.DONE and not fulfillment.delivered_at:
-            fulfillment.delivered_at = event.happened_at
-        fulfillment.save(update_fields=["shipment_status", "estimated_delivery_at", "delivered_at"])
-        if was != event.status and event.status in Fulfillment.DONE:
-            order.log(
-                OrderEvent.Kind.DELIVERED,
-                actor="shopify",
-                visible_to_shopper=True,
-                at=event.happened_at,
-                fulfillment=fulfillment.shopify_id,
-            )
-        elif was != event.status and event.status in Fulfillment.PROBLEMS:
-            order.log(
-                OrderEvent.Kind.DELIVERY_PROBLEM,
-                actor="shopify",
-                visible_to_shopper=True,
-                at=event.happened_at,
-                fulfillment=fulfillment.shopify_id,
-            )
-    order.bump_revision()
+    if newest != event:
+        return event
+    was = fulfillment.shipment_status
+    fulfillment.shipment_status = event.status
+    if event.estimated_delivery_at:
+        fulfillment.estimated_delivery_at = event.estimated_delivery_at
+    if event.status in Fulfillment.DONE and not fulfillment.delivered_at:
+        fulfillment.delivered_at = event.happened_at
+    fulfillment.save(update_fields=["shipment_status", "estimated_delivery_at", "delivered_at"])
+    if was != event.status and event.status in Fulfillment.DONE:
+        kind = OrderEvent.Kind.DELIVERED
+    elif was != event.status and event.status in Fulfillment.PROBLEMS:
+        kind = OrderEvent.Kind.DELIVERY_PROBLEM
+    else:
+        return event
+    order.log(
+        kind,
+        actor="shopify",
+        visible_to_shopper=True,
+        at=event.happened_at,
+        fulfillment=fulfillment.shopify_id,
+    )
     return event

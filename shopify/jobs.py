@@ -7,7 +7,8 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from shopify import queue, registry
+from orders.models import Shop
+from shopify import queue, registry, sync
 from shopify.models import WebhookDelivery
 
 DONE = {WebhookDelivery.Status.PROCESSED, WebhookDelivery.Status.IGNORED}
@@ -64,3 +65,33 @@ def sweep_deliveries(*, older_than: timedelta = timedelta(minutes=2)) -> int:
         queue.enqueue(process_delivery, pk, queue="webhooks")
         count += 1
     return count
+
+
+def _active_shop(shop_id: int) -> Shop | None:
+    """The shop, unless the merchant uninstalled the app: its jobs stop."""
+    return Shop.objects.filter(pk=shop_id, is_active=True, credentials__isnull=False).first()
+
+
+def reconcile_shop(shop_id: int) -> None:
+    shop = _active_shop(shop_id)
+    if shop is not None:
+        sync.reconcile(shop)
+
+
+def reconcile_shops() -> int:
+    """The scheduled run (`manage.py rqcron portal.cron`): one reconciliation per active shop,
+    never two at once for the same shop."""
+    shops = Shop.objects.filter(is_active=True, credentials__isnull=False).values_list(
+        "pk", flat=True
+    )
+    count = 0
+    for pk in shops:
+        queue.enqueue(reconcile_shop, pk, queue="shopify", job_id=f"reconcile-shop-{pk}")
+        count += 1
+    return count
+
+
+def refresh_order(shop_id: int, order_id: int) -> None:
+    shop = _active_shop(shop_id)
+    if shop is not None:
+        sync.refresh_order(shop, order_id)

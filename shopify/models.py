@@ -66,3 +66,48 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.topic} {self.webhook_id}"
+
+
+class SyncState(models.Model):
+    """Where a shop's reading of Shopify stands: the backfill's resume point and the
+    reconciliation's high-water mark."""
+
+    shop = models.OneToOneField(Shop, on_delete=models.CASCADE, related_name="sync_state")
+    # The backfill (manage.py sync_orders): orders are read oldest change first, and the
+    # `updatedAt` of the last imported page is kept, so an interrupted run resumes there.
+    backfill_since = models.DateTimeField(null=True, blank=True)
+    backfill_watermark = models.DateTimeField(null=True, blank=True)
+    backfill_imported = models.PositiveIntegerField(default=0)
+    backfill_finished_at = models.DateTimeField(null=True, blank=True)
+    # Reconciliation re-reads what changed since its last successful run began.
+    reconciled_until = models.DateTimeField(null=True, blank=True)
+    last_reconciled_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("sync state")
+
+    def __str__(self) -> str:
+        return str(self.shop)
+
+    @property
+    def backfill_interrupted(self) -> bool:
+        return self.backfill_watermark is not None and self.backfill_finished_at is None
+
+
+class DataRequest(models.Model):
+    """A customer asked the merchant for their data (customers/data_request): what the portal
+    holds of them, assembled for the merchant to download from the admin and send on."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="data_requests")
+    shopify_request_id = models.CharField(max_length=64, blank=True)
+    customer_email = models.EmailField(blank=True)
+    requested_at = models.DateTimeField(default=timezone.now)
+    export = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        verbose_name = _("customer data request")
+
+    def __str__(self) -> str:
+        return f"{self.customer_email or self.shopify_request_id} ({self.requested_at:%Y-%m-%d})"

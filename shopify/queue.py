@@ -23,11 +23,19 @@ logger = logging.getLogger(__name__)
 RETRY_INTERVALS = [5, 30, 60, 300, 900]
 
 
-def enqueue(func: Callable[..., Any], *args: Any, queue: str = "default") -> None:
-    transaction.on_commit(partial(_send, func, args, queue))
+# A job with an id is not sent again while one with that id waits or runs.
+PENDING = {"queued", "started", "scheduled", "deferred"}
 
 
-def _send(func: Callable[..., Any], args: tuple[Any, ...], queue: str) -> None:
+def enqueue(
+    func: Callable[..., Any], *args: Any, queue: str = "default", job_id: str | None = None
+) -> None:
+    transaction.on_commit(partial(_send, func, args, queue, job_id))
+
+
+def _send(
+    func: Callable[..., Any], args: tuple[Any, ...], queue: str, job_id: str | None = None
+) -> None:
     if not settings.REDIS_URL:
         try:
             func(*args)
@@ -37,10 +45,22 @@ def _send(func: Callable[..., Any], args: tuple[Any, ...], queue: str) -> None:
     import django_rq
     from redis.exceptions import RedisError
     from rq import Retry
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
 
     try:
-        django_rq.get_queue(queue).enqueue(
-            func, *args, retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS)
+        rq_queue = django_rq.get_queue(queue)
+        if job_id:
+            try:
+                if Job.fetch(job_id, connection=rq_queue.connection).get_status() in PENDING:
+                    return
+            except NoSuchJobError:
+                pass
+        rq_queue.enqueue(
+            func,
+            *args,
+            job_id=job_id,
+            retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
         )
     except RedisError:
         logger.warning("Redis unreachable: %s%r left for the sweeper", func.__name__, args)

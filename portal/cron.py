@@ -1,0 +1,15 @@
+"""The scheduler's jobs: `manage.py rqcron portal.cron` (one process, beside the workers)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from rq import cron
+
+from shopify.jobs import reconcile_shops, sweep_deliveries
+
+# Repair what lost webhooks left out of the mirror.
+cron.register(
+    reconcile_shops, queue_name="shopify", interval=settings.SHOPIFY_RECONCILE_MINUTES * 60
+)
+# Send again the deliveries that Redis being down, or a dead worker, left unprocessed.
+cron.register(sweep_deliveries, queue_name="webhooks", interval=60)
