@@ -13,7 +13,7 @@ from django.http import HttpRequest
 if apps.is_installed("django_rq"):
     from django_rq.admin import QueueAdmin
     from django_rq.models import Dashboard
-    from django_rq.urls import get_admin_urlpatterns
+    from django_rq.urls import get_admin_urlpatterns, get_api_urlpatterns
 
     @admin.register(Dashboard)
     class JobDashboardAdmin(QueueAdmin):
@@ -35,13 +35,19 @@ if apps.is_installed("django_rq"):
             def superusers_only(view):  # type: ignore[no-untyped-def]
                 @wraps(view)
                 def guarded(request, *args, **kwargs):  # type: ignore[no-untyped-def]
+                    request.current_app = self.admin_site.name  # django-rq's links follow it
                     if not self.has_module_permission(request):
                         raise PermissionDenied
                     return view(request, *args, **kwargs)
 
                 return self.admin_site.admin_view(guarded)
 
-            # Only the session-authenticated views: no token-authenticated stats endpoints.
-            return get_admin_urlpatterns(
-                name_prefix="django_rq_", view_wrapper=superusers_only
-            ) + admin.ModelAdmin.get_urls(self)
+            # The stats endpoints too, which django-rq opens to API tokens: session only here.
+            stats = get_api_urlpatterns(name_prefix="django_rq_")
+            for pattern in stats:
+                pattern.callback = superusers_only(pattern.callback)
+            return [
+                *stats,
+                *get_admin_urlpatterns(name_prefix="django_rq_", view_wrapper=superusers_only),
+                *admin.ModelAdmin.get_urls(self),
+            ]

@@ -172,6 +172,8 @@ if REDIS_URL:
     # The dashboard shows job internals (arguments, tracebacks): portal/admin.py registers it
     # for superusers only, instead of django-rq's own registration for all staff.
     RQ_SHOW_ADMIN_LINK = False
+    # shopify/queue.py already sends jobs after commit; django-rq must not defer them again.
+    RQ = {"COMMIT_MODE": "auto"}
     RQ_QUEUES = {
         name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 300}
         for name in ("default", "webhooks", "shopify")

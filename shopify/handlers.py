@@ -59,6 +59,7 @@ def fulfillment_order_changed(delivery: WebhookDelivery) -> None:
     """The warehouse's hold on a fulfilment order. These payloads carry no `updated_at`: the
     delivery's triggered-at orders them."""
     payload = delivery.payload
+    held_id = ingest.gid_number(str(payload["fulfillment_order"]["id"]))
     for key in ("fulfillment_order", "remaining_fulfillment_order"):
         fulfillment_order = payload.get(key)
         if not fulfillment_order:
@@ -73,7 +74,7 @@ def fulfillment_order_changed(delivery: WebhookDelivery) -> None:
             ],
             updated_at=delivery.triggered_at,
         )
-        ingest.apply_fulfillment_order_change(delivery.shop, facts)
+        ingest.apply_fulfillment_order_change(delivery.shop, facts, sibling_id=held_id)
 
 
 @handles("refunds/create")

@@ -534,12 +534,17 @@ def apply_fulfillment_order(order: Order, facts: FulfillmentOrderFacts) -> None:
 
 
 @transaction.atomic
-def apply_fulfillment_order_change(shop: Shop, facts: FulfillmentOrderFacts) -> bool:
+def apply_fulfillment_order_change(
+    shop: Shop, facts: FulfillmentOrderFacts, *, sibling_id: int | None = None
+) -> bool:
     """A fulfilment order's own webhook (placed on hold, hold released). Those payloads do not
-    name the order, so only a fulfilment order the mirror knows can be updated; the order's
-    reconciliation brings the others. False when it is not known."""
+    name the order: it is found through the fulfilment order, or through a `sibling` of the same
+    order (the part a hold split off); reconciliation brings the others. False when neither is
+    known."""
     known = (
-        FulfillmentOrder.objects.filter(order__shop=shop, shopify_id=facts.shopify_id)
+        FulfillmentOrder.objects.filter(
+            order__shop=shop, shopify_id__in=[facts.shopify_id, sibling_id]
+        )
         .values_list("order__shopify_id", flat=True)
         .first()
     )

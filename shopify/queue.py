@@ -52,7 +52,8 @@ def _send(
         rq_queue = django_rq.get_queue(queue)
         if job_id:
             try:
-                if Job.fetch(job_id, connection=rq_queue.connection).get_status() in PENDING:
+                status = Job.fetch(job_id, connection=rq_queue.connection).get_status()
+                if getattr(status, "value", status) in PENDING:
                     return
             except NoSuchJobError:
                 pass

@@ -8,7 +8,7 @@ from django.apps import apps
 from django.core import serializers
 
 from orders.models import Order, Shop
-from shopify.models import WebhookDelivery
+from shopify.models import DataRequest, WebhookDelivery
 from tests.factories import add_line, make_order
 from tests.shopify.conftest import sample
 
@@ -41,6 +41,13 @@ def test_customer_redaction_leaves_no_trace(deliver, run_jobs, connected_shop: S
     ]
     assert all(value in stored for value in personal)  # the test can fail
 
+    # The customer asked for their data first: the export holds it too, and must go with it.
+    data_request = json.loads(sample("customers/data_request"))
+    data_request["customer"]["email"] = "jon@example.com"
+    deliver("customers/data_request", data_request)
+    run_jobs()
+    assert DataRequest.objects.get().export["orders"][0]["email"] == "jon@example.com"
+
     redact = json.loads(sample("customers/redact"))
     redact["customer"]["email"] = "jon@example.com"
     redact["orders_to_redact"] = [order.shopify_id]
@@ -56,7 +63,8 @@ def test_customer_redaction_leaves_no_trace(deliver, run_jobs, connected_shop: S
     assert order.lines.count() == len(order_payload["line_items"])
     other.refresh_from_db()
     assert other.email == "someone.else@example.com"  # nobody else is touched
-    assert WebhookDelivery.objects.count() == 2  # that deliveries happened is kept
+    assert WebhookDelivery.objects.count() == 3  # that deliveries happened is kept
+    assert not DataRequest.objects.exists()
 
 
 def test_shop_redaction_deletes_everything_of_the_shop(
