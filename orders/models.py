@@ -255,6 +255,17 @@ class Order(models.Model):
         return sum(line.fulfillable_quantity for line in self.lines.all() if line.requires_shipping)
 
     @property
+    def warehouse_started(self) -> bool:
+        """The warehouse is working on the order, or has shipped part of it: from here on, what
+        was ordered and where it goes is the warehouse's business."""
+        return any(
+            fo.status in (FulfillmentOrder.Status.IN_PROGRESS, FulfillmentOrder.Status.CLOSED)
+            for fo in self.fulfillment_orders.all()
+        ) or any(
+            f.status in Fulfillment.IN_PREPARATION or f.is_shipped for f in self.fulfillments.all()
+        )
+
+    @property
     def shipments(self) -> list[Fulfillment]:
         """Parcels that left: not the ones a fulfilment service still works on (pending, open),
         nor cancelled or failed ones."""
@@ -529,6 +540,12 @@ class OrderEvent(models.Model):
         SHIPPED = "shipment.created", _("A shipment is on its way")
         DELIVERED = "shipment.delivered", _("A shipment was delivered")
         DELIVERY_PROBLEM = "shipment.problem", _("The carrier reported a delivery problem")
+        CHANGE_REQUESTED = "change.requested", _("You asked for a change")
+        CHANGE_APPROVED = "change.approved", _("Your change was approved")
+        CHANGE_REJECTED = "change.rejected", _("Your change was not approved")
+        CHANGE_WITHDRAWN = "change.withdrawn", _("You withdrew a change")
+        CHANGE_APPLIED = "change.applied", _("Your change was made")
+        CHANGE_FAILED = "change.failed", _("A change could not be made")
         LINK_REVOKED = "access.links_revoked", _("Order links revoked")
         LOOKUP_GRANTED = "access.lookup_granted", _("Order opened by lookup")
 

@@ -31,7 +31,16 @@ def _release() -> str:
     the files' contents, so a deploy never serves old pages, whatever the file times say."""
     root = Path(settings.BASE_DIR)
     digest = hashlib.sha256()
-    for folder in ("templates", "locale", "orders", "portal", "shopify", "static"):
+    for folder in (
+        "templates",
+        "locale",
+        "orders",
+        "edits",
+        "returns",
+        "portal",
+        "shopify",
+        "static",
+    ):
         for path in sorted((root / folder).rglob("*")):
             if path.is_file() and path.suffix in {".html", ".mo", ".py", ".css", ".js", ".svg"}:
                 digest.update(str(path.relative_to(root)).encode())
@@ -45,9 +54,9 @@ RELEASE = _release()
 INSTALLATION = hashlib.sha256(f"order-page:{settings.SECRET_KEY}".encode()).hexdigest()[:8]
 
 
-def key(order: Order, language: str, section: str | None) -> str:
+def key(order: Order, language: str, section: str | None, extra: str = "") -> str:
     shop = int(order.shop.updated_at.timestamp() * 1000)
-    version = f"{order.pk}:{order.revision}:{shop}:{language}:{section or '-'}"
+    version = f"{order.pk}:{order.revision}:{shop}:{language}:{section or '-'}:{extra}"
     return f"order-page:{INSTALLATION}:{RELEASE}:{version}"
 
 
@@ -57,4 +66,23 @@ def fetch(order: Order, language: str, section: str | None, render: Callable[[],
     if html is None:
         html = render()
         cache.set(page_key, html, TTL)
+    return html
+
+
+def fetch_part(
+    order: Order,
+    language: str,
+    part: str,
+    render: Callable[[], tuple[str, int]],
+    *,
+    extra: str = "",
+) -> str:
+    """A live part of the page (see `orders.live`), cached under the same key as the page plus
+    what else it depends on (`extra`), for as long as `render` says it stays true: a part that
+    offers a change until 14:05 must not be served at 14:06."""
+    part_key = key(order, language, f"part:{part}", extra)
+    html = cache.get(part_key)
+    if html is None:
+        html, seconds = render()
+        cache.set(part_key, html, max(1, min(TTL, seconds)))
     return html

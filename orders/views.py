@@ -8,7 +8,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
-from orders import access, page_cache
+from orders import access, live, page_cache
 from orders.models import (
     Fulfillment,
     FulfillmentLine,
@@ -134,6 +134,6 @@ def order_page(request: HttpRequest, token: str) -> HttpResponse:
         # keyboard focus stays where it was.
         return HttpResponse(status=204)
     html = page_cache.fetch(order, language, section, lambda: render_page(order, section))
-    response = HttpResponse(html)
+    response = HttpResponse(live.insert(html, request, order))
     response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from rq import cron
 
+from edits.actions import sweep_changes
 from shopify.jobs import reconcile_shops, sweep_deliveries
 
 # Repair what lost webhooks left out of the mirror.
@@ -13,3 +14,5 @@ cron.register(
 )
 # Send again the deliveries that Redis being down, or a dead worker, left unprocessed.
 cron.register(sweep_deliveries, queue_name="webhooks", interval=60)
+# The outbox of order changes: send again what never reached a worker.
+cron.register(sweep_changes, queue_name="shopify", interval=60)

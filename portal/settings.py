@@ -110,6 +110,7 @@ INSTALLED_APPS = [
     "template_partials",
     "orders",
     "shopify",
+    "edits",
     "portal",
 ]
 

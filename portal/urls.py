@@ -10,5 +10,6 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("", include("orders.urls")),
+    path("", include("edits.urls")),
     path("", include("shopify.urls")),
 ]

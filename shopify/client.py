@@ -177,7 +177,15 @@ class Client:
     def mutate(self, document: str, variables: dict[str, Any], *, payload: str) -> dict[str, Any]:
         """Run a mutation and return its payload; `UserErrors` when Shopify refused the data."""
         result = self.query(document, variables).get(payload) or {}
-        errors = result.get("userErrors") or []
+        # `userErrors`, and the typed lists some mutations add (orderCancel's
+        # `orderCancelUserErrors` carries codes): one error may be in both.
+        errors = [
+            error
+            for key, value in result.items()
+            if key == "userErrors" or key.endswith("UserErrors")
+            for error in value or []
+        ]
+        errors = list({(str(e.get("field")), e.get("message")): e for e in errors}.values())
         if errors:
             raise UserErrors([UserError.from_payload(error) for error in errors])
         return result

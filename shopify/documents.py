@@ -160,6 +160,54 @@ mutation OrderUpdate($input: OrderInput!) {
 }
 """
 
+# Before a change is sent: how far has fulfilment gone, right now? Small on purpose (about 30
+# points): the full order is not needed to decide, and the bucket is shared with everything else.
+ORDER_STATE = """
+query OrderState($id: ID!) {
+  order(id: $id) {
+    id
+    updatedAt
+    cancelledAt
+    displayFulfillmentStatus
+    fulfillmentOrders(first: 10) { nodes { id status } }
+    fulfillments(first: 10) { status displayStatus deliveredAt }
+  }
+}
+"""
+
+ORDER_CANCEL = """
+mutation OrderCancel(
+  $orderId: ID!
+  $refundMethod: OrderCancelRefundMethodInput
+  $restock: Boolean!
+  $reason: OrderCancelReason!
+  $notifyCustomer: Boolean
+  $staffNote: String
+) {
+  orderCancel(
+    orderId: $orderId
+    refundMethod: $refundMethod
+    restock: $restock
+    reason: $reason
+    notifyCustomer: $notifyCustomer
+    staffNote: $staffNote
+  ) {
+    job { id done }
+    orderCancelUserErrors { field message code }
+    userErrors { field message }
+  }
+}
+"""
+
+TAGS_ADD = """
+mutation TagsAdd($id: ID!, $tags: [String!]!) {
+  tagsAdd(id: $id, tags: $tags) {
+    node { id }
+    userErrors { field message }
+  }
+}
+"""
+
 DOCUMENTS: dict[str, str] = {
     "OrdersUpdatedSince": ORDERS_UPDATED_SINCE,
     "OrdersCount": ORDERS_COUNT,
@@ -169,4 +217,7 @@ DOCUMENTS: dict[str, str] = {
     "WebhookSubscriptionCreate": WEBHOOK_SUBSCRIPTION_CREATE,
     "WebhookSubscriptionUpdate": WEBHOOK_SUBSCRIPTION_UPDATE,
     "OrderUpdate": ORDER_UPDATE,
+    "OrderState": ORDER_STATE,
+    "OrderCancel": ORDER_CANCEL,
+    "TagsAdd": TAGS_ADD,
 }

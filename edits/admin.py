@@ -1,0 +1,239 @@
+"""Agents' queues of order changes, and each shop's edit policy.
+
+Approve, reject and retry go through `actions.py`, exactly like the shopper's own requests, so
+the same lock, rule and audit trail apply whoever acts.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from edits import actions
+from edits.models import ChangeRequest, EditPolicy
+
+
+def agent(request: HttpRequest) -> str:
+    return f"agent:{request.user.get_username()}"
+
+
+@admin.register(EditPolicy)
+class EditPolicyAdmin(admin.ModelAdmin):
+    list_display = ["shop", "address_enabled", "contact_enabled", "cancel_enabled", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["shop"]}),
+        (
+            _("Delivery address"),
+            {
+                "fields": [
+                    "address_enabled",
+                    "address_window_minutes",
+                    "address_until",
+                    "address_approval",
+                    "allow_country_change",
+                    "approval_when_country_changes",
+                ]
+            },
+        ),
+        (
+            _("Contact details"),
+            {
+                "fields": [
+                    "contact_enabled",
+                    "contact_window_minutes",
+                    "contact_until",
+                    "contact_approval",
+                ]
+            },
+        ),
+        (
+            _("Cancellation"),
+            {
+                "fields": [
+                    "cancel_enabled",
+                    "cancel_window_minutes",
+                    "cancel_until",
+                    "cancel_approval",
+                    "cancel_refund",
+                    "cancel_restock",
+                    "cancel_notify",
+                    "cancel_staff_note",
+                ]
+            },
+        ),
+        (
+            _("For every change"),
+            {
+                "fields": [
+                    "approval_above_total",
+                    "blocked_tags",
+                    "max_changes_per_order",
+                    "applied_tags",
+                ]
+            },
+        ),
+        (
+            _("Warehouse"),
+            {"fields": ["address_line_max_length", "latin_only", "hold_during_window"]},
+        ),
+    ]
+
+
+class QueueFilter(admin.SimpleListFilter):
+    title = _("queue")
+    parameter_name = "queue"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
+        return [
+            ("approval", _("Awaiting approval")),
+            ("failed", _("Failed")),
+            ("open", _("Open (approval or being applied)")),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        status = ChangeRequest.Status
+        return {
+            "approval": queryset.filter(status=status.AWAITING_APPROVAL),
+            "failed": queryset.filter(status=status.FAILED),
+            "open": queryset.filter(status__in=ChangeRequest.OPEN),
+        }.get(self.value(), queryset)
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason the shopper will read"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+@admin.register(ChangeRequest)
+class ChangeRequestAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "order_link", "kind", "status", "requested_by", "attempts"]
+    list_filter = [QueueFilter, "status", "kind", "order__shop"]
+    search_fields = ["order__name", "order__email"]
+    list_select_related = ["order"]
+    date_hierarchy = "created_at"
+    actions = ["approve_selected", "reject_selected", "retry_selected"]
+    readonly_fields = [
+        "order_link",
+        "kind",
+        "status",
+        "comparison",
+        "requested_by",
+        "decided_by",
+        "decided_at",
+        "rejection_reason",
+        "failure_code",
+        "failure_message",
+        "field_errors",
+        "attempts",
+        "created_at",
+        "applied_at",
+        "audit_log",
+    ]
+    exclude = ["order", "before", "after", "queued_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    @admin.display(description=_("order"), ordering="order__placed_at")
+    def order_link(self, change: ChangeRequest) -> str:
+        url = reverse("admin:orders_order_change", args=[change.order_id])
+        return format_html('<a href="{}">{}</a>', url, change.order.name)
+
+    @admin.display(description=_("before and after"))
+    def comparison(self, change: ChangeRequest) -> str:
+        rows = format_html_join(
+            "",
+            "<tr><th>{}</th><td>{}</td><td><strong>{}</strong></td></tr>",
+            ((field, old or "–", new or "–") for field, old, new in change.changed_fields()),
+        )
+        return format_html(
+            "<table><thead><tr><th></th><th>{}</th><th>{}</th></tr></thead>"
+            "<tbody>{}</tbody></table>",
+            _("before"),
+            _("after"),
+            rows,
+        )
+
+    @admin.display(description=_("audit log"))
+    def audit_log(self, change: ChangeRequest) -> str:
+        events = change.order.events.filter(data__request=change.pk).order_by("created_at")
+        return format_html_join(
+            "",
+            "<div>{} · {} · {}</div>",
+            (
+                (e.created_at.strftime("%Y-%m-%d %H:%M:%S"), e.get_kind_display(), e.actor)
+                for e in events
+            ),
+        )
+
+    def _each(self, request: HttpRequest, queryset: QuerySet, act, done: str) -> None:  # type: ignore[no-untyped-def]
+        count = 0
+        for change in queryset:
+            try:
+                act(change)
+                count += 1
+            except actions.WrongState:
+                self.message_user(
+                    request,
+                    _("%(change)s was not in a state that allows this.") % {"change": change},
+                    messages.WARNING,
+                )
+        if count:
+            self.message_user(request, done % {"count": count}, messages.SUCCESS)
+
+    @admin.action(description=_("Approve the selected changes"), permissions=["change"])
+    def approve_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._each(
+            request,
+            queryset,
+            lambda change: actions.approve(request=change, actor=agent(request)),
+            _("%(count)s approved."),
+        )
+
+    @admin.action(description=_("Reject the selected changes…"), permissions=["change"])
+    def reject_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        form = RejectForm(request.POST if "reason" in request.POST else None)
+        if form.is_valid():
+            reason = form.cleaned_data["reason"]
+            self._each(
+                request,
+                queryset,
+                lambda change: actions.reject(request=change, actor=agent(request), reason=reason),
+                _("%(count)s rejected."),
+            )
+            return None
+        return render(
+            request,
+            "admin/edits/reject.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": ngettext(
+                    "Reject %(count)s change", "Reject %(count)s changes", queryset.count()
+                )
+                % {"count": queryset.count()},
+                "form": form,
+                "changes": queryset,
+                "action": "reject_selected",
+                "opts": self.model._meta,
+            },
+        )
+
+    @admin.action(description=_("Retry the selected failed changes"), permissions=["change"])
+    def retry_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._each(
+            request,
+            queryset,
+            lambda change: actions.retry(request=change, actor=agent(request)),
+            _("%(count)s sent again."),
+        )

@@ -1,0 +1,174 @@
+"""Sending order changes to Shopify, and telling the shopper. Jobs take primary keys; running
+one twice is harmless (`actions.begin_attempt` returns None once the request has settled).
+
+Before writing, the job asks Shopify how far fulfilment has gone *now*: the mirror may be a few
+seconds behind, and a parcel packed meanwhile must not be sent to the old address's
+replacement without anyone noticing. If the order moved past what the policy allows, the request
+fails as a conflict and nothing is written to Shopify.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from edits import actions, emails, rules
+from edits.models import ChangeRequest, EditPolicy, Kind
+from orders.models import Order
+from shopify import documents
+from shopify.client import Client, Permanent, Transient, UserErrors
+
+logger = logging.getLogger(__name__)
+
+SHIPPED_STATUSES = {"SUCCESS"}
+PREPARING_STATUSES = {"PENDING", "OPEN"}
+
+
+def gid(order: Order) -> str:
+    return f"gid://shopify/Order/{order.shopify_id}"
+
+
+def push_change(request_id: int) -> None:
+    request = ChangeRequest.objects.select_related("order__shop").filter(pk=request_id).first()
+    request = request and actions.begin_attempt(request=request)
+    if request is None:
+        return
+    order = request.order
+    policy = EditPolicy.for_shop(order.shop)
+    client = Client.for_shop(order.shop)
+    try:
+        conflict = rules.progress_refusal(request.kind, policy, current_progress(client, order))
+        if conflict is not None:
+            actions.mark_failed(
+                request=request, code=f"conflict:{conflict.code}", message=str(conflict.message)
+            )
+            return
+        send(client, request)
+    except UserErrors as error:
+        actions.mark_failed(
+            request=request,
+            code="rejected",
+            message="; ".join(e.message for e in error.errors),
+            field_errors=_by_field(error),
+        )
+        return
+    except Permanent as error:
+        logger.warning("change %s refused by Shopify: %s", request.pk, error)
+        actions.mark_failed(request=request, code="refused", message=str(error))
+        return
+    except Transient:
+        if request.attempts >= actions.MAX_ATTEMPTS:
+            actions.mark_failed(request=request, code="unavailable", message="")
+            return
+        raise  # RQ retries with backoff
+    actions.mark_applied(request=request)
+    add_tags(client, order, policy)
+
+
+def current_progress(client: Client, order: Order) -> rules.Progress:
+    """How far fulfilment has gone, from Shopify itself."""
+    node = client.query(documents.ORDER_STATE, {"id": gid(order)}).get("order")
+    if node is None:
+        raise Permanent(f"{order.name} no longer exists in Shopify")
+    fulfillment_orders = (node.get("fulfillmentOrders") or {}).get("nodes") or []
+    fulfillments = node.get("fulfillments") or []
+    shipped = [f for f in fulfillments if f.get("status") in SHIPPED_STATUSES]
+    return rules.Progress(
+        cancelled=bool(node.get("cancelledAt")),
+        warehouse_started=any(
+            fo["status"] in ("IN_PROGRESS", "CLOSED") for fo in fulfillment_orders
+        )
+        or any(f.get("status") in PREPARING_STATUSES | SHIPPED_STATUSES for f in fulfillments),
+        shipped=bool(shipped),
+        delivered=bool(shipped)
+        and node.get("displayFulfillmentStatus") == "FULFILLED"
+        and all(f.get("deliveredAt") for f in shipped),
+    )
+
+
+def send(client: Client, request: ChangeRequest) -> None:
+    order = request.order
+    after = request.after
+    if request.kind == Kind.ADDRESS:
+        client.mutate(
+            documents.ORDER_UPDATE,
+            {"input": {"id": gid(order), "shippingAddress": mailing_address(after)}},
+            payload="orderUpdate",
+        )
+    elif request.kind == Kind.CONTACT:
+        client.mutate(
+            documents.ORDER_UPDATE,
+            {"input": {"id": gid(order), "email": after["email"], "phone": after.get("phone")}},
+            payload="orderUpdate",
+        )
+    else:
+        client.mutate(
+            documents.ORDER_CANCEL,
+            {
+                "orderId": gid(order),
+                "reason": "CUSTOMER",
+                "restock": after["restock"],
+                "refundMethod": {"originalPaymentMethodsRefund": after["refund"]},
+                "notifyCustomer": after["notify"],
+                "staffNote": (after.get("staff_note") or "")[:255] or None,
+            },
+            payload="orderCancel",
+        )
+
+
+def mailing_address(address: dict[str, Any]) -> dict[str, Any]:
+    """Our REST-shaped address -> Shopify's MailingAddressInput."""
+    return {
+        "firstName": address.get("first_name") or "",
+        "lastName": address.get("last_name") or "",
+        "company": address.get("company") or "",
+        "address1": address.get("address1") or "",
+        "address2": address.get("address2") or "",
+        "city": address.get("city") or "",
+        "provinceCode": address.get("province_code") or None,
+        "zip": address.get("zip") or "",
+        "countryCode": address.get("country_code") or None,
+        "phone": address.get("phone") or None,
+    }
+
+
+def add_tags(client: Client, order: Order, policy: EditPolicy) -> None:
+    """The merchant's marker tags. The change itself is in Shopify already: a failure here is
+    logged for agents and does not undo it."""
+    if not policy.applied_tags:
+        return
+    try:
+        client.mutate(
+            documents.TAGS_ADD, {"id": gid(order), "tags": policy.applied_tags}, payload="tagsAdd"
+        )
+    except (Permanent, Transient, UserErrors) as error:
+        logger.warning("tags for %s not added: %s", order.name, error)
+
+
+_FIELDS = {
+    "firstName": "first_name",
+    "lastName": "last_name",
+    "address1": "address1",
+    "address2": "address2",
+    "city": "city",
+    "province": "province",
+    "provinceCode": "province",
+    "zip": "zip",
+    "phone": "phone",
+    "email": "email",
+}
+
+
+def _by_field(error: UserErrors) -> dict[str, list[str]]:
+    """Shopify's userErrors by our form's field names; the rest under "__all__"."""
+    fields: dict[str, list[str]] = {}
+    for user_error in error.errors:
+        name = _FIELDS.get(user_error.field[-1] if user_error.field else "", "__all__")
+        fields.setdefault(name, []).append(user_error.message)
+    return fields
+
+
+def send_change_email(request_id: int, event: str) -> None:
+    request = ChangeRequest.objects.select_related("order__shop").filter(pk=request_id).first()
+    if request is not None:
+        emails.send_change_email(request, event)

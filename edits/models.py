@@ -1,0 +1,235 @@
+"""Order changes the shopper asks for before fulfilment (address, contact details, cancellation),
+and the merchant's rules for them.
+
+A `ChangeRequest` moves through a small state machine (`ChangeRequest.NEXT`); only `actions.py`
+moves it. Its `before` and `after` keep both sides of the change, so agents can compare them and
+the audit log never depends on the mirror's current state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from orders.models import Order, Shop
+
+
+class Kind(models.TextChoices):
+    ADDRESS = "address", _("Delivery address")
+    CONTACT = "contact", _("Contact details")
+    CANCEL = "cancel", _("Cancellation")
+
+
+class Until(models.TextChoices):
+    """The latest point of fulfilment at which a change is still allowed."""
+
+    WAREHOUSE_STARTS = "warehouse_starts", _("until the warehouse starts on the order")
+    FIRST_SHIPMENT = "first_shipment", _("until the first parcel ships")
+    DELIVERY = "delivery", _("until everything is delivered")
+
+
+class Approval(models.TextChoices):
+    NEVER = "never", _("never: applied at once")
+    ALWAYS = "always", _("always: an agent decides")
+    CONDITIONAL = "conditional", _("when a condition below holds")
+
+
+@dataclass(frozen=True)
+class ActionRule:
+    """One action's switches, read off the policy."""
+
+    enabled: bool
+    window: timedelta
+    until: str
+    approval: str
+
+
+class EditPolicy(models.Model):
+    """What a shop's shoppers may change themselves, and when. One per shop."""
+
+    shop = models.OneToOneField(Shop, on_delete=models.CASCADE, related_name="edit_policy")
+
+    address_enabled = models.BooleanField(_("address changes"), default=True)
+    address_window_minutes = models.PositiveIntegerField(
+        _("address window (minutes after the order)"), default=12 * 60
+    )
+    address_until = models.CharField(max_length=24, choices=Until, default=Until.WAREHOUSE_STARTS)
+    address_approval = models.CharField(max_length=16, choices=Approval, default=Approval.NEVER)
+    allow_country_change = models.BooleanField(
+        _("allow a different destination country"), default=False
+    )
+    approval_when_country_changes = models.BooleanField(default=True)
+
+    contact_enabled = models.BooleanField(_("contact changes"), default=True)
+    contact_window_minutes = models.PositiveIntegerField(
+        _("contact window (minutes after the order)"), default=7 * 24 * 60
+    )
+    contact_until = models.CharField(max_length=24, choices=Until, default=Until.DELIVERY)
+    contact_approval = models.CharField(max_length=16, choices=Approval, default=Approval.NEVER)
+
+    cancel_enabled = models.BooleanField(_("cancellations"), default=True)
+    cancel_window_minutes = models.PositiveIntegerField(
+        _("cancellation window (minutes after the order)"), default=2 * 60
+    )
+    cancel_until = models.CharField(max_length=24, choices=Until, default=Until.WAREHOUSE_STARTS)
+    cancel_approval = models.CharField(max_length=16, choices=Approval, default=Approval.NEVER)
+    cancel_refund = models.BooleanField(_("refund to the original payment"), default=True)
+    cancel_restock = models.BooleanField(_("restock the items"), default=True)
+    cancel_notify = models.BooleanField(_("Shopify emails the customer"), default=True)
+    cancel_staff_note = models.CharField(
+        max_length=255, default="Cancelled by the customer in the order portal", blank=True
+    )
+
+    approval_above_total = models.DecimalField(
+        _("conditional approval: order total above"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+    )
+    blocked_tags = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=_(
+            'Orders with any of these Shopify tags are not self-service, e.g. ["no-self-service"].'
+        ),
+    )
+    max_changes_per_order = models.PositiveIntegerField(
+        default=3, validators=[MinValueValidator(1), MaxValueValidator(50)]
+    )
+    applied_tags = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=_("Shopify tags added to an order when a change is applied."),
+    )
+    # The warehouse's import limits: an edited address must never break it.
+    address_line_max_length = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(10)]
+    )
+    latin_only = models.BooleanField(_("Latin characters only (transliterate)"), default=False)
+    hold_during_window = models.BooleanField(
+        _("hold new orders' fulfilment during the address window"), default=False
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("edit policy")
+        verbose_name_plural = _("edit policies")
+
+    def __str__(self) -> str:
+        return str(self.shop)
+
+    @classmethod
+    def for_shop(cls, shop: Shop) -> EditPolicy:
+        policy, _created = cls.objects.get_or_create(
+            shop=shop,
+            defaults={"blocked_tags": ["no-self-service"], "applied_tags": ["portal-edited"]},
+        )
+        return policy
+
+    def rule(self, kind: str) -> ActionRule:
+        return ActionRule(
+            enabled=getattr(self, f"{kind}_enabled"),
+            window=timedelta(minutes=getattr(self, f"{kind}_window_minutes")),
+            until=getattr(self, f"{kind}_until"),
+            approval=getattr(self, f"{kind}_approval"),
+        )
+
+
+class ChangeRequest(models.Model):
+    class Status(models.TextChoices):
+        AWAITING_APPROVAL = "awaiting_approval", _("Waiting for approval")
+        QUEUED = "queued", _("Being applied")
+        APPLIED = "applied", _("Applied")
+        FAILED = "failed", _("Could not be applied")
+        REJECTED = "rejected", _("Not approved")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    # The state machine (DESIGN.md): where each status may go next.
+    NEXT: dict[str, set[str]] = {
+        Status.AWAITING_APPROVAL: {Status.QUEUED, Status.REJECTED, Status.WITHDRAWN},
+        Status.QUEUED: {Status.APPLIED, Status.FAILED},
+        Status.FAILED: {Status.QUEUED},
+        Status.APPLIED: set(),
+        Status.REJECTED: set(),
+        Status.WITHDRAWN: set(),
+    }
+    OPEN = (Status.AWAITING_APPROVAL, Status.QUEUED)
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="change_requests")
+    kind = models.CharField(max_length=16, choices=Kind)
+    status = models.CharField(max_length=24, choices=Status)
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    requested_by = models.CharField(max_length=255, default="shopper")
+    decided_by = models.CharField(max_length=255, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    # Shown to the shopper: why an agent said no.
+    rejection_reason = models.TextField(blank=True)
+    # Why it could not be applied: a stable code, Shopify's message, and its field errors.
+    failure_code = models.CharField(max_length=64, blank=True)
+    failure_message = models.TextField(blank=True)
+    field_errors = models.JSONField(default=dict, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    queued_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("change request")
+        constraints = [
+            # One open request per order and kind: a double submission cannot make two.
+            models.UniqueConstraint(
+                fields=["order", "kind"],
+                condition=Q(status__in=["awaiting_approval", "queued"]),
+                name="one_open_change_per_order_and_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order} {self.get_kind_display()} ({self.get_status_display()})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN
+
+    @property
+    def is_settled(self) -> bool:
+        return not self.NEXT[self.status] or self.status == self.Status.FAILED
+
+    def can_move_to(self, status: str) -> bool:
+        return status in self.NEXT[self.status]
+
+    @property
+    def failure_text(self) -> str:
+        """Why it could not be applied, in the active language."""
+        from edits.rules import REFUSALS
+
+        code, _sep, detail = self.failure_code.partition(":")
+        if code == "conflict" and detail in REFUSALS:
+            return str(REFUSALS[detail])
+        if code == "rejected":
+            return _("The shop's system did not accept the change: %(detail)s") % {
+                "detail": self.failure_message
+            }
+        if code == "unavailable":
+            return str(_("We could not reach the shop's system. Please contact us."))
+        return str(_("We could not make this change. Please contact us."))
+
+    def changed_fields(self) -> list[tuple[str, Any, Any]]:
+        """(field, before, after) for every field that differs."""
+        keys = list(dict.fromkeys([*self.before, *self.after]))
+        return [
+            (key, self.before.get(key), self.after.get(key))
+            for key in keys
+            if self.before.get(key) != self.after.get(key)
+        ]

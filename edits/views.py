@@ -1,0 +1,215 @@
+"""The shopper's side of order changes: what may still be changed (a live part of the order
+page), and one page per change. Every page works without JavaScript; htmx only keeps the live
+part fresh while a change is on its way to Shopify.
+
+Links inside the live part are relative to the order page (`change/address/`), so the part holds
+nothing of the visitor (not even the link token) and can be cached like the page.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import datetime
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from edits import actions, rules
+from edits.forms import AddressForm, CancelForm, ContactForm, WarehouseLimits
+from edits.models import ChangeRequest, EditPolicy, Kind
+from orders import access, page_cache
+from orders.models import Order
+from orders.views import activate_language
+
+ACTIONS = (
+    (Kind.ADDRESS, "change/address/"),
+    (Kind.CONTACT, "change/contact/"),
+    (Kind.CANCEL, "cancel/"),
+)
+
+
+def render_changes(order: Order, policy: EditPolicy, *, now: datetime) -> tuple[str, int]:
+    """The live part, and for how many seconds it stays true."""
+    requests = list(order.change_requests.all()[:10])
+    offers = []
+    expires = 600
+    for kind, url in ACTIONS:
+        decision = rules.DECIDE[kind](order, policy, now=now)
+        if decision:
+            closing = rules.closes_at(kind, order, policy)
+            expires = min(expires, int((closing - now).total_seconds()) + 1)
+        offers.append({"kind": kind, "label": Kind(kind).label, "url": url, "decision": decision})
+    polling = any(r.status == ChangeRequest.Status.QUEUED for r in requests)
+    html = render_to_string(
+        "edits/_changes.html",
+        {
+            "order": order,
+            "shop": order.shop,
+            "requests": requests,
+            "offers": offers,
+            "polling": polling,
+            "revision": order.revision,
+        },
+    )
+    return html, expires
+
+
+def changes_part(request: HttpRequest, order: Order) -> str:
+    """Registered with `orders.live`: the changes part of the order page."""
+    policy = EditPolicy.for_shop(order.shop)
+    now = timezone.now()
+    return page_cache.fetch_part(
+        order,
+        request.LANGUAGE_CODE,
+        "changes",
+        lambda: render_changes(order, policy, now=now),
+        extra=str(policy.updated_at.timestamp()),
+    )
+
+
+@require_GET
+def changes(request: HttpRequest, token: str) -> HttpResponse:
+    """The live part on its own, for htmx's polling: 204 while nothing changed."""
+    order = access.order_for(request, token)
+    activate_language(request, order)
+    if request.GET.get("since") == str(order.revision):
+        return HttpResponse(status=204)
+    response = HttpResponse(changes_part(request, order))
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _refused(request: HttpRequest, order: Order, decision: rules.Decision) -> HttpResponse:
+    return render(
+        request,
+        "edits/refused.html",
+        {"order": order, "shop": order.shop, "decision": decision},
+        status=200,
+    )
+
+
+def _submit(request: HttpRequest, order: Order, kind: str, after: dict) -> HttpResponse | None:
+    """Ask for the change; None on success (the caller redirects), else the refusal page."""
+    try:
+        actions.request_change(order=order, kind=kind, after=after, actor="shopper")
+    except actions.NotAllowed as refused:
+        if refused.decision.code == "already_requested":
+            return None  # a double submission: the first one stands, show it
+        return _refused(request, order, refused.decision)
+    return None
+
+
+def _back_to_order(token: str) -> HttpResponse:
+    return redirect(f"/o/{token}/#actions")
+
+
+@require_http_methods(["GET", "POST"])
+def change_address(request: HttpRequest, token: str) -> HttpResponse:
+    order = access.order_for(request, token)
+    activate_language(request, order)
+    policy = EditPolicy.for_shop(order.shop)
+    decision = rules.can_change_address(order, policy, now=timezone.now())
+    if not decision:
+        return _refused(request, order, decision)
+    country = order.country_code or ""
+    limits = WarehouseLimits.from_policy(policy)
+    if request.method == "GET":
+        form = AddressForm(
+            country_code=country,
+            limits=limits,
+            initial=AddressForm.initial_from(order.shipping_address or {}),
+        )
+        return _address_page(request, order, form, preview=None)
+    form = AddressForm(request.POST, country_code=country, limits=limits)
+    if not form.is_valid():
+        return _address_page(request, order, form, preview=None, status=422)
+    step = request.POST.get("step")
+    if step == "edit":
+        return _address_page(request, order, form, preview=None)
+    address = form.cleaned_address()
+    if step != "confirm":
+        return _address_page(request, order, form, preview=address)
+    refused = _submit(request, order, Kind.ADDRESS, address)
+    return refused or _back_to_order(token)
+
+
+def _address_page(
+    request: HttpRequest,
+    order: Order,
+    form: AddressForm,
+    *,
+    preview: dict | None,
+    status: int = 200,
+) -> HttpResponse:
+    return render(
+        request,
+        "edits/change_address.html",
+        {"order": order, "shop": order.shop, "form": form, "preview": preview},
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def change_contact(request: HttpRequest, token: str) -> HttpResponse:
+    order = access.order_for(request, token)
+    activate_language(request, order)
+    policy = EditPolicy.for_shop(order.shop)
+    decision = rules.can_change_contact(order, policy, now=timezone.now())
+    if not decision:
+        return _refused(request, order, decision)
+    current = {"email": order.email, "phone": order.phone}
+    region = order.country_code or None
+    if request.method == "GET":
+        form = ContactForm(current=current, region=region, initial=current)
+    else:
+        form = ContactForm(request.POST, current=current, region=region)
+        if form.is_valid():
+            refused = _submit(request, order, Kind.CONTACT, form.cleaned_contact())
+            return refused or _back_to_order(token)
+    return render(
+        request,
+        "edits/change_contact.html",
+        {"order": order, "shop": order.shop, "form": form},
+        status=422 if form.is_bound else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def cancel(request: HttpRequest, token: str) -> HttpResponse:
+    order = access.order_for(request, token)
+    activate_language(request, order)
+    policy = EditPolicy.for_shop(order.shop)
+    decision = rules.can_cancel(order, policy, now=timezone.now())
+    if not decision:
+        return _refused(request, order, decision)
+    form = CancelForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        refused = _submit(request, order, Kind.CANCEL, form.cleaned_cancellation())
+        return refused or _back_to_order(token)
+    approval = rules.needs_approval(Kind.CANCEL, order, policy, after={})
+    return render(
+        request,
+        "edits/cancel.html",
+        {"order": order, "shop": order.shop, "form": form, "policy": policy, "approval": approval},
+        status=422 if form.is_bound else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def withdraw(request: HttpRequest, token: str, pk: int) -> HttpResponse:
+    order = access.order_for(request, token)
+    activate_language(request, order)
+    change = order.change_requests.filter(pk=pk).first()
+    if change is None:
+        raise Http404
+    if request.method == "POST":
+        # An agent may have decided meanwhile: the order page then shows what happened.
+        with contextlib.suppress(actions.WrongState):
+            actions.withdraw(request=change)
+        return _back_to_order(token)
+    return render(
+        request, "edits/withdraw.html", {"order": order, "shop": order.shop, "change": change}
+    )
