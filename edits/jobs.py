@@ -13,6 +13,7 @@ import logging
 from typing import Any
 
 from edits import actions, emails, rules
+from edits.forms import AddressForm, ContactForm
 from edits.models import ChangeRequest, EditPolicy, Kind
 from orders.models import Order
 from shopify import documents
@@ -145,25 +146,12 @@ def add_tags(client: Client, order: Order, policy: EditPolicy) -> None:
         logger.warning("tags for %s not added: %s", order.name, error)
 
 
-_FIELDS = {
-    "firstName": "first_name",
-    "lastName": "last_name",
-    "address1": "address1",
-    "address2": "address2",
-    "city": "city",
-    "province": "province",
-    "provinceCode": "province",
-    "zip": "zip",
-    "phone": "phone",
-    "email": "email",
-}
-
-
 def _by_field(error: UserErrors) -> dict[str, list[str]]:
     """Shopify's userErrors by our form's field names; the rest under "__all__"."""
+    known = {**AddressForm.SHOPIFY_FIELDS, **ContactForm.SHOPIFY_FIELDS}
     fields: dict[str, list[str]] = {}
     for user_error in error.errors:
-        name = _FIELDS.get(user_error.field[-1] if user_error.field else "", "__all__")
+        name = known.get(user_error.field[-1] if user_error.field else "") or "__all__"
         fields.setdefault(name, []).append(user_error.message)
     return fields
 

@@ -33,6 +33,8 @@ CLOSED_AT = {
 
 
 def can_change_address(order: Order, policy: EditPolicy, *, now: datetime) -> Decision:
+    if not order.country_code:  # nothing ships (a gift card, a download), or nowhere known
+        return Decision.no("no_address", _("This order has no delivery address."))
     return _decide(Kind.ADDRESS, order, policy, now=now)
 
 

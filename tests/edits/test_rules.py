@@ -62,9 +62,7 @@ def test_the_window_closes_on_the_minute_in_the_shops_time_zone(
     assert "11:05" in str(closed.message)  # the shop's local time, not UTC (02:05)
 
 
-def test_the_closing_time_is_said_in_the_shoppers_language(
-    shop: Shop, policy: EditPolicy
-) -> None:
+def test_the_closing_time_is_said_in_the_shoppers_language(shop: Shop, policy: EditPolicy) -> None:
     order = fresh_order(shop)
     late = PLACED + timedelta(days=2)
     with translation.override("de"):
@@ -142,9 +140,7 @@ def test_one_open_request_per_kind(shop: Shop, policy: EditPolicy) -> None:
     assert decide(Kind.CONTACT, order, policy, PLACED)
 
 
-def test_the_change_limit_counts_applied_and_open_requests(
-    shop: Shop, policy: EditPolicy
-) -> None:
+def test_the_change_limit_counts_applied_and_open_requests(shop: Shop, policy: EditPolicy) -> None:
     policy.max_changes_per_order = 2
     order = fresh_order(shop)
     ChangeRequest.objects.create(order=order, kind=Kind.CONTACT, status="applied")
