@@ -185,7 +185,7 @@ def cancel(request: HttpRequest, token: str) -> HttpResponse:
     decision = rules.can_cancel(order, policy, now=timezone.now())
     if not decision:
         return _refused(request, order, decision)
-    form = CancelForm(request.POST or None)
+    form = CancelForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         refused = _submit(request, order, Kind.CANCEL, form.cleaned_cancellation())
         return refused or _back_to_order(token)
