@@ -83,6 +83,9 @@ def changes(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _refused(request: HttpRequest, order: Order, decision: rules.Decision) -> HttpResponse:
+    if decision.code == "already_requested":
+        # A double submission, or a second tab: the first request stands; show it.
+        return _back_to_order(request.resolver_match.kwargs["token"])
     return render(
         request,
         "edits/refused.html",
@@ -96,8 +99,6 @@ def _submit(request: HttpRequest, order: Order, kind: str, after: dict) -> HttpR
     try:
         actions.request_change(order=order, kind=kind, after=after, actor="shopper")
     except actions.NotAllowed as refused:
-        if refused.decision.code == "already_requested":
-            return None  # a double submission: the first one stands, show it
         return _refused(request, order, refused.decision)
     return None
 
