@@ -1,0 +1,283 @@
+"""A stand-in Shopify store for the demo, the tests and the benchmarks.
+
+No machine here reaches Shopify, so `Sandbox` plays one shop: the Admin GraphQL API our client
+uses (the subset in `schema.graphql`, Shopify's own types), its calculated query cost and leaky
+bucket, fault switches, and signed webhooks that can come twice, late or out of order. It imports
+nothing of the project's: our client reaches it over HTTP (`manage.py sandbox`) or in process:
+
+    sandbox = Sandbox(domain="shop.myshopify.com", access_token="shpat_x", client_secret="s")
+    session.mount("https://shop.myshopify.com/", WSGIAdapter(sandbox.app))
+
+Its story moves forward through the operations below (by order number, #1001 -> 1001), in Python
+or over the control API, JSON in and out, each answering with the order's state. Webhooks go to
+the subscriptions the app made with webhookSubscriptionCreate, or all to `target` if one is set:
+
+    POST   /sandbox/reset                       {"seed": "empty"|"demo", "keep_subscriptions": true}
+    GET    /sandbox/orders                      numbers, ids, updated_at, status of every order
+    POST   /sandbox/orders                      {"lines": [{"title", "price", "quantity", "sku",
+                                                 "variant_title", "product_id", "variant_id",
+                                                 "image_url", "requires_shipping"}], "email",
+                                                 "phone", "customer_locale", "currency",
+                                                 "exchange_rate", "shipping_address": {REST keys},
+                                                 "shipping_price", "tax", "tags", "note", "number",
+                                                 "placed_at", "financial_status", "location_name"}
+    GET    /sandbox/orders/<n>                  the order's state (REST shape + fulfillment orders
+                                                 + each shipment's events)
+    POST   /sandbox/orders/<n>/start            packing starts (fulfillment order IN_PROGRESS)
+    POST   /sandbox/orders/<n>/fulfil           {"lines": {"<sku|line gid>": quantity} or null for
+                                                 all, "company", "tracking_number", "tracking_url",
+                                                 "at"}
+    POST   /sandbox/orders/<n>/fulfillments/<i>/events   {"status": "in_transit", "happened_at",
+                                                 "message", "city", "province", "country", "zip",
+                                                 "estimated_delivery_at"}
+    POST   /sandbox/orders/<n>/fulfillments/<i>/deliver  {"at", "message", "city"}
+    POST   /sandbox/orders/<n>/cancel           {"reason": "customer", "refund": true, "at"}
+    POST   /sandbox/orders/<n>/hold             {"reason": "incorrect_address", "handle", "notes"}
+    POST   /sandbox/orders/<n>/release
+    GET|POST|DELETE /sandbox/faults             {"kind": "http"|"timeout"|"throttled"|
+                                                 "access_denied"|"user_errors", "times", "status",
+                                                 "retry_after", "seconds", "connect", "user_errors"}
+    GET|POST /sandbox/bucket                    {"size", "restore_rate", "available"}
+    GET|POST /sandbox/webhooks                  {"target", "duplicates", "reorder", "hold"}
+    POST   /sandbox/webhooks/flush
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from sandbox import payloads
+from sandbox.api import SCHEMA, AdminAPI
+from sandbox.bucket import STANDARD_RESTORE_RATE, STANDARD_SIZE, Bucket
+from sandbox.faults import Faults
+from sandbox.seed import SHOP, SHOP_ID, load_demo
+from sandbox.server import SandboxApp
+from sandbox.store import (
+    Address,
+    Change,
+    Clock,
+    Fulfillment,
+    FulfillmentEvent,
+    FulfillmentHold,
+    NewLine,
+    Order,
+    Shop,
+    Store,
+    utc_now,
+)
+from sandbox.webhooks import Target, Transport, WebhookSender
+
+__all__ = ["Address", "NewLine", "Sandbox"]
+
+API_VERSION = "2026-07"
+
+
+class Sandbox:
+    def __init__(
+        self,
+        *,
+        domain: str = SHOP["domain"],
+        name: str = SHOP["name"],
+        currency: str = SHOP["currency"],
+        iana_timezone: str = SHOP["iana_timezone"],
+        contact_email: str = SHOP["contact_email"],
+        access_token: str = "shpat_sandbox",
+        client_secret: str = "sandbox-client-secret",
+        api_version: str = API_VERSION,
+        restore_rate: float = STANDARD_RESTORE_RATE,
+        bucket_size: float = STANDARD_SIZE,
+        clock: Clock | None = None,
+        transport: Transport | None = None,
+    ) -> None:
+        self.access_token = access_token
+        self.api_version = api_version
+        self.clock = clock or utc_now
+        shop = Shop(
+            id=SHOP_ID,
+            domain=domain,
+            name=name,
+            currency=shopify_value("CurrencyCode", currency),
+            iana_timezone=iana_timezone,
+            contact_email=contact_email,
+        )
+        self.store = Store(shop, clock=self.clock)
+        # A test's clock drives the bucket too, so that moving time refills it.
+        seconds: Callable[[], float] = time.monotonic
+        if clock is not None:
+            start = clock()
+            seconds = lambda: (clock() - start).total_seconds()  # noqa: E731
+        self.bucket = Bucket(size=bucket_size, restore_rate=restore_rate, clock=seconds)
+        self.faults = Faults()
+        self.webhooks = WebhookSender(
+            domain=domain,
+            client_secret=client_secret,
+            api_version=api_version,
+            targets=self._subscribers,
+            transport=transport,
+        )
+        self.store.observe(self._changed)
+        self.api = AdminAPI(self.store, self.bucket)
+        self.app = SandboxApp(self)
+
+    # --- the whole shop -----------------------------------------------------------------------
+
+    def reset(self, seed: str = "empty", *, keep_subscriptions: bool = True) -> None:
+        """Forget the orders, faults, waiting deliveries and spent points; keep the app's webhook
+        subscriptions unless told not to (the app stays installed); then seed `demo` if asked."""
+        if seed not in ("empty", "demo"):
+            raise ValueError(f"unknown seed {seed!r}: empty or demo")
+        self.store.clear(subscriptions=not keep_subscriptions)
+        self.faults.clear()
+        self.webhooks.reset()
+        self.bucket.configure(available=self.bucket.size)
+        if seed == "demo":
+            self.seed_demo()
+
+    def seed_demo(self, now: datetime | None = None) -> list[Order]:
+        """The demo shop's twenty orders (#1001-#1020), told through the store's operations."""
+        orders = load_demo(self.store, now=now)
+        self.webhooks.dispatch()
+        return orders
+
+    def order_state(self, number: int) -> dict[str, Any]:
+        with self.store.lock:
+            return payloads.order_state(self.store.order(number), self.store.shop)
+
+    # --- the story of an order ----------------------------------------------------------------
+
+    def create_order(self, *, lines: Iterable[NewLine], **details: Any) -> Order:
+        """Place an order (orders/create); see `Store.place_order` for the details."""
+        for name, enum in (("currency", "CurrencyCode"),
+                           ("financial_status", "OrderDisplayFinancialStatus")):  # fmt: skip
+            if details.get(name):
+                details[name] = shopify_value(enum, details[name])
+        return self._then_deliver(lambda: self.store.place_order(lines=lines, **details))
+
+    def start_preparing(self, number: int) -> Order:
+        """Packing starts (orders/updated)."""
+        order = self.store.order(number)
+        self._then_deliver(lambda: self.store.start_preparing(order))
+        return order
+
+    def fulfil(
+        self,
+        number: int,
+        *,
+        lines: Mapping[str | int, int] | None = None,
+        company: str | None = None,
+        tracking_number: str | None = None,
+        tracking_url: str | None = None,
+        at: datetime | None = None,
+    ) -> Fulfillment:
+        """A parcel leaves with `lines` (SKU, line id or gid -> quantity; None: all that is left).
+        Sends fulfillments/create, orders/fulfilled or /partially_fulfilled, orders/updated."""
+        order = self.store.order(number)
+        with self.store.lock:
+            wanted = {order.line(key).id: quantity for key, quantity in (lines or {}).items()}
+        return self._then_deliver(
+            lambda: self.store.fulfil(
+                order,
+                lines=wanted or None,
+                company=company,
+                number=tracking_number,
+                url=tracking_url,
+                at=at,
+            )
+        )
+
+    def add_tracking_event(
+        self, number: int, fulfillment: int = 1, *, status: str, **details: Any
+    ) -> FulfillmentEvent:
+        """A carrier scan on the order's `fulfillment`-th shipment (fulfillment_events/create,
+        fulfillments/update)."""
+        order = self.store.order(number)
+        shipment = order.fulfillment(fulfillment)
+        status = shopify_value("FulfillmentEventStatus", status)
+        if "country" not in details and order.shipping_address:
+            details["country"] = order.shipping_address.country_code
+        return self._then_deliver(
+            lambda: self.store.add_event(order, shipment, status=status, **details)
+        )
+
+    def deliver(
+        self,
+        number: int,
+        fulfillment: int = 1,
+        *,
+        at: datetime | None = None,
+        message: str = "Delivered",
+        city: str | None = None,
+    ) -> FulfillmentEvent:
+        address = self.store.order(number).shipping_address
+        return self.add_tracking_event(
+            number,
+            fulfillment,
+            status="DELIVERED",
+            happened_at=at,
+            message=message,
+            city=city or (address.city if address else None),
+        )
+
+    def cancel(
+        self,
+        number: int,
+        *,
+        reason: str = "CUSTOMER",
+        refund: bool = True,
+        at: datetime | None = None,
+    ) -> Order:
+        """Cancel the order (orders/cancelled, orders/updated)."""
+        order = self.store.order(number)
+        reason = shopify_value("OrderCancelReason", reason)
+        return self._then_deliver(
+            lambda: self.store.cancel(order, reason=reason, refund=refund, at=at)
+        )
+
+    def hold(
+        self,
+        number: int,
+        *,
+        reason: str = "OTHER",
+        handle: str | None = None,
+        notes: str | None = None,
+    ) -> FulfillmentHold:
+        """Hold the order's fulfillment (fulfillment_orders/placed_on_hold)."""
+        order = self.store.order(number)
+        reason = shopify_value("FulfillmentHoldReason", reason)
+        return self._then_deliver(
+            lambda: self.store.hold(order, reason=reason, handle=handle, notes=notes)
+        )
+
+    def release_hold(self, number: int) -> Order:
+        """Release it (fulfillment_orders/hold_released)."""
+        order = self.store.order(number)
+        self._then_deliver(lambda: self.store.release_hold(order))
+        return order
+
+    # --- internals ---------------------------------------------------------------------------
+
+    def _then_deliver(self, operation: Callable[[], Any]) -> Any:
+        result = operation()
+        self.webhooks.dispatch()  # after the store's lock is released: receivers may call back
+        return result
+
+    def _changed(self, change: Change) -> None:
+        payload = payloads.render(change, self.store.shop)
+        self.webhooks.trigger(change.topic, payload, at=change.at)
+
+    def _subscribers(self, topic: str) -> list[Target]:
+        return [
+            Target(subscription.uri, tuple(subscription.include_fields))
+            for subscription in self.store.subscriptions_for(topic)
+        ]
+
+
+def shopify_value(enum: str, value: str) -> str:
+    """`value` (in any case) as a value of Shopify's `enum`; ValueError if it is none of them."""
+    values = SCHEMA.type_map[enum].values  # type: ignore[union-attr]
+    if value.upper() not in values:
+        raise ValueError(f"{value!r} is not a {enum}: one of {', '.join(values)}")
+    return value.upper()

@@ -1,0 +1,275 @@
+"""The store's objects as Shopify's webhooks carry them: REST-shaped JSON.
+
+Keys are a subset of Shopify's own documented samples (webhooks/<topic>.json, 2026-04), named and
+nested as there: money as strings with `_set` twins in shop and presentment money, times in the
+shop's time zone, tags as one comma-separated string, lowercase statuses, REST integer ids next to
+`admin_graphql_api_id`. Keys the samples have and the sandbox has no facts for are left out rather
+than invented.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sandbox.store import (
+    Address,
+    Change,
+    Fulfillment,
+    FulfillmentEvent,
+    FulfillmentHold,
+    FulfillmentOrder,
+    LineItem,
+    Order,
+    Shop,
+    rounded,
+)
+
+
+def local_time(moment: datetime | None, shop: Shop) -> str | None:
+    """As Shopify's REST writes times: in the shop's zone with its offset (whole seconds unless
+    the moment has a fraction, as the sandbox's change stamps do)."""
+    if moment is None:
+        return None
+    local = moment.astimezone(ZoneInfo(shop.iana_timezone))
+    return local.isoformat(timespec="microseconds" if local.microsecond else "seconds")
+
+
+def amount(value: Decimal, currency: str) -> str:
+    return str(rounded(value, currency))
+
+
+def money_set(value: Decimal, order: Order, shop: Shop) -> dict[str, dict[str, str]]:
+    return {
+        "shop_money": {
+            "amount": amount(order.in_shop_currency(value, shop.currency), shop.currency),
+            "currency_code": shop.currency,
+        },
+        "presentment_money": {
+            "amount": amount(value, order.currency),
+            "currency_code": order.currency,
+        },
+    }
+
+
+def address(value: Address | None) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    return {
+        "first_name": value.first_name,
+        "address1": value.address1,
+        "phone": value.phone,
+        "city": value.city,
+        "zip": value.zip,
+        "province": value.province,
+        "country": value.country,
+        "last_name": value.last_name,
+        "address2": value.address2,
+        "company": value.company,
+        "latitude": None,
+        "longitude": None,
+        "name": value.name,
+        "country_code": value.country_code,
+        "province_code": value.province_code,
+    }
+
+
+def line_item(line: LineItem, order: Order, shop: Shop, *, shipped: int | None = None) -> dict:
+    """An order's line; in a shipment, `shipped` is how many of it the parcel holds (and, as in
+    Shopify's fulfillment samples, it has no current_quantity)."""
+    status = None
+    if line.fulfilled_quantity >= line.quantity:
+        status = "fulfilled"
+    elif line.fulfilled_quantity:
+        status = "partial"
+    shown = {
+        "id": line.id,
+        "admin_graphql_api_id": line.gid,
+        "current_quantity": line.current_quantity,
+        "fulfillable_quantity": line.fulfillable_quantity,
+        "fulfillment_service": "manual",
+        "fulfillment_status": status,
+        "name": line.name,
+        "price": amount(line.price, order.currency),
+        "price_set": money_set(line.price, order, shop),
+        "product_exists": line.product_id is not None,
+        "product_id": line.product_id,
+        "quantity": line.quantity if shipped is None else shipped,
+        "requires_shipping": line.requires_shipping,
+        "sku": line.sku,
+        "title": line.title,
+        "variant_id": line.variant_id,
+        "variant_title": line.variant_title,
+    }
+    if shipped is not None:
+        del shown["current_quantity"]
+    return shown
+
+
+def order(value: Order, shop: Shop) -> dict[str, Any]:
+    status = value.display_fulfillment_status
+    return {
+        "id": value.id,
+        "admin_graphql_api_id": value.gid,
+        "cancel_reason": value.cancel_reason.lower() if value.cancel_reason else None,
+        "cancelled_at": local_time(value.cancelled_at, shop),
+        "closed_at": local_time(value.closed_at, shop),
+        "confirmed": True,
+        "contact_email": value.email,
+        "created_at": local_time(value.created_at, shop),
+        "currency": shop.currency,
+        "current_shipping_price_set": money_set(value.current(value.shipping_price), value, shop),
+        "current_subtotal_price": amount(value.current(value.subtotal), value.currency),
+        "current_subtotal_price_set": money_set(value.current(value.subtotal), value, shop),
+        "current_total_discounts": amount(value.current(value.discounts), value.currency),
+        "current_total_discounts_set": money_set(value.current(value.discounts), value, shop),
+        "current_total_price": amount(value.current(value.total), value.currency),
+        "current_total_price_set": money_set(value.current(value.total), value, shop),
+        "current_total_tax": amount(value.current(value.tax), value.currency),
+        "current_total_tax_set": money_set(value.current(value.tax), value, shop),
+        "customer_locale": value.customer_locale,
+        "email": value.email,
+        "financial_status": value.display_financial_status.lower(),
+        "fulfillment_status": {"FULFILLED": "fulfilled", "PARTIALLY_FULFILLED": "partial"}.get(
+            status
+        ),
+        "name": value.name,
+        "note": value.note,
+        "number": value.number - 1000,
+        "order_number": value.number,
+        "phone": value.phone,
+        "presentment_currency": value.currency,
+        "processed_at": local_time(value.processed_at, shop),
+        "subtotal_price": amount(value.subtotal, value.currency),
+        "subtotal_price_set": money_set(value.subtotal, value, shop),
+        "tags": ", ".join(value.tags),
+        "test": False,
+        "total_price": amount(value.total, value.currency),
+        "total_price_set": money_set(value.total, value, shop),
+        "total_shipping_price_set": money_set(value.shipping_price, value, shop),
+        "total_tax": amount(value.tax, value.currency),
+        "total_tax_set": money_set(value.tax, value, shop),
+        "updated_at": local_time(value.updated_at, shop),
+        "fulfillments": [fulfillment(f, value, shop) for f in value.fulfillments],
+        "line_items": [line_item(line, value, shop) for line in value.lines],
+        "shipping_address": address(value.shipping_address),
+    }
+
+
+def fulfillment(value: Fulfillment, order: Order, shop: Shop) -> dict[str, Any]:
+    numbers = [value.tracking_number] if value.tracking_number else []
+    urls = [value.tracking_url] if value.tracking_url else []
+    return {
+        "id": value.id,
+        "order_id": order.id,
+        "status": value.status.lower(),
+        "created_at": local_time(value.created_at, shop),
+        "service": "manual",
+        "updated_at": local_time(value.updated_at, shop),
+        "tracking_company": value.tracking_company,
+        "shipment_status": value.shipment_status.lower() if value.shipment_status else None,
+        "location_id": None,
+        "origin_address": None,
+        "email": order.email,
+        "destination": address(order.shipping_address),
+        "line_items": [
+            line_item(line.line_item, order, shop, shipped=line.quantity) for line in value.lines
+        ],
+        "tracking_number": value.tracking_number,
+        "tracking_numbers": numbers,
+        "tracking_url": value.tracking_url,
+        "tracking_urls": urls,
+        "receipt": {},
+        "name": value.name,
+        "admin_graphql_api_id": value.gid,
+    }
+
+
+def fulfillment_event(
+    value: FulfillmentEvent, fulfillment: Fulfillment, order: Order, shop: Shop
+) -> dict[str, Any]:
+    return {
+        "id": value.id,
+        "fulfillment_id": fulfillment.id,
+        "status": value.status.lower(),
+        "message": value.message,
+        "happened_at": local_time(value.happened_at, shop),
+        "city": value.city,
+        "province": value.province,
+        "country": value.country,
+        "zip": value.zip,
+        "address1": None,
+        "latitude": None,
+        "longitude": None,
+        "shop_id": shop.id,
+        "created_at": local_time(value.created_at, shop),
+        "updated_at": local_time(value.created_at, shop),
+        "estimated_delivery_at": local_time(value.estimated_delivery_at, shop),
+        "order_id": order.id,
+        "admin_graphql_api_id": value.gid,
+    }
+
+
+def hold(value: FulfillmentHold) -> dict[str, Any]:
+    return {
+        "id": value.gid,
+        "reason": value.reason.lower(),
+        "reason_notes": value.reason_notes,
+        "held_by_requesting_app": False,
+        "handle": value.handle,
+    }
+
+
+def fulfillment_order(value: FulfillmentOrder, *, holds: bool = True) -> dict[str, Any]:
+    shown: dict[str, Any] = {"id": value.gid, "status": value.status.lower()}
+    if holds:
+        shown["fulfillment_holds"] = [hold(h) for h in value.fulfillment_holds]
+    return shown
+
+
+def placed_on_hold(value: FulfillmentOrder, order: Order) -> dict[str, Any]:
+    return {
+        "fulfillment_order": fulfillment_order(value),
+        "remaining_fulfillment_order": None,  # the whole fulfillment order is held
+        "held_fulfillment_order_line_items": [
+            {
+                "id": f"gid://shopify/FulfillmentOrderLineItem/{value.line_ids[line.id]}",
+                "quantity": line.fulfillable_quantity,
+            }
+            for line in order.lines
+            if line.fulfillable_quantity
+        ],
+        "created_fulfillment_hold": hold(value.fulfillment_holds[-1]),
+    }
+
+
+def render(change: Change, shop: Shop) -> dict[str, Any]:
+    """The payload of `change`'s webhook, as the state is now."""
+    subject = change.subject
+    if isinstance(subject, Order):
+        return order(subject, shop)
+    if isinstance(subject, Fulfillment):
+        return fulfillment(subject, change.order, shop)
+    if isinstance(subject, FulfillmentEvent):
+        owner = next(f for f in change.order.fulfillments if subject in f.events)
+        return fulfillment_event(subject, owner, change.order, shop)
+    if isinstance(subject, FulfillmentOrder) and change.topic.endswith("placed_on_hold"):
+        return placed_on_hold(subject, change.order)
+    if isinstance(subject, FulfillmentOrder):
+        return {"fulfillment_order": fulfillment_order(subject, holds=False)}
+    raise TypeError(f"no payload for {change.topic}")
+
+
+def order_state(value: Order, shop: Shop) -> dict[str, Any]:
+    """The whole order for assertions: its REST shape, plus what REST leaves out (its
+    fulfillment orders, each shipment's carrier events)."""
+    state = order(value, shop)
+    state["fulfillment_orders"] = [
+        {**fulfillment_order(fo), "assigned_location": {"name": fo.location_name}}
+        for fo in value.fulfillment_orders
+    ]
+    for shown, shipment in zip(state["fulfillments"], value.fulfillments, strict=True):
+        shown["events"] = [fulfillment_event(e, shipment, value, shop) for e in shipment.events]
+    return state

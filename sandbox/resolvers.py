@@ -1,0 +1,515 @@
+"""What each field of `schema.graphql` means over the store.
+
+Fields whose snake_case name is an attribute of the store's object need nothing here: the default
+resolver reads `updated_at` for `updatedAt`, a dict's key as it is, and an object's gid for `id`.
+The rest is registered with `@resolves(type, field)`; a mutation with `@mutation(field)`, which
+also answers a forced userErrors fault without touching the store. Adding a mutation is its SDL
+lines (copied from Shopify's schema) and one function here.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import json
+import re
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from graphql import GraphQLError, GraphQLResolveInfo, GraphQLSchema, get_named_type
+
+from sandbox import addresses, search
+from sandbox.store import (
+    UNSET,
+    Fulfillment,
+    FulfillmentOrder,
+    LineItem,
+    NotAllowed,
+    Order,
+    Store,
+    WebhookSubscription,
+    gid,
+    parse_gid,
+)
+
+Resolver = Callable[..., Any]
+RESOLVERS: dict[tuple[str, str], Resolver] = {}
+
+
+@dataclass
+class Context:
+    store: Store
+    schema: GraphQLSchema
+    forced_user_errors: list[dict[str, Any]] | None = None
+    search: list[dict[str, Any]] = field(default_factory=list)  # for extensions.search
+
+
+def resolves(type_name: str, field_name: str) -> Callable[[Resolver], Resolver]:
+    def register(function: Resolver) -> Resolver:
+        RESOLVERS[type_name, field_name] = function
+        return function
+
+    return register
+
+
+def mutation(field_name: str) -> Callable[[Resolver], Resolver]:
+    """Register a mutation. Called with the context and the mutation's arguments; returns its
+    payload as a dict. A forced userErrors fault answers instead, in every userErrors list of
+    the payload (orderCancel has two), and nothing is written."""
+
+    def register(function: Resolver) -> Resolver:
+        @functools.wraps(function)
+        def resolve(_root: None, info: GraphQLResolveInfo, **arguments: Any) -> dict[str, Any]:
+            context: Context = info.context
+            if context.forced_user_errors is not None:
+                payload = get_named_type(info.return_type)
+                lists = [name for name in payload.fields if name.lower().endswith("usererrors")]  # type: ignore[union-attr]
+                return dict.fromkeys(lists, context.forced_user_errors)
+            return function(context, **arguments)
+
+        RESOLVERS["Mutation", field_name] = resolve
+        return function
+
+    return register
+
+
+def default_resolver(source: Any, info: GraphQLResolveInfo, **_arguments: Any) -> Any:
+    if isinstance(source, dict):
+        return source.get(info.field_name)
+    if info.field_name == "id":
+        return source.gid
+    return getattr(source, _snake(info.field_name), None)
+
+
+@functools.cache
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def user_error(path: Sequence[str] | None, message: str) -> dict[str, Any]:
+    return {"field": list(path) if path is not None else None, "message": message}
+
+
+# --- connections -------------------------------------------------------------------------------
+
+
+def connection(
+    items: Iterable[Any],
+    *,
+    key: Callable[[Any], tuple[Any, ...]],
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+    reverse: bool = False,
+) -> dict[str, Any]:
+    """A Relay connection over `items` in `key` order. Cursors carry the key of their node (as
+    Shopify's carry last_id and last_value), so a page resumes after that key even when the
+    list changed in between: an order updated since moves to the end, and is seen again."""
+    if first is None and last is None:
+        raise GraphQLError("you must provide one of first or last")
+    ordered = sorted(items, key=key, reverse=bool(reverse))
+    keys = [key(item) for item in ordered]
+    beyond = (lambda k, c: k < c) if reverse else (lambda k, c: k > c)
+    start, end = 0, len(ordered)
+    try:
+        if after:
+            mark = _decode(after)
+            start = next((n for n, k in enumerate(keys) if beyond(k, mark)), len(keys))
+        if before:
+            mark = _decode(before)
+            end = next((n for n, k in enumerate(keys) if not beyond(mark, k)), len(keys))
+    except TypeError:  # a cursor of another sort key
+        raise GraphQLError("Invalid cursor for the current sort key") from None
+    end = max(start, end)
+    if first is not None:
+        end = min(end, start + max(first, 0))
+    if last is not None:
+        start = max(start, end - max(last, 0))
+    page = list(zip(ordered[start:end], keys[start:end], strict=True))
+    edges = [{"node": item, "cursor": _encode(k)} for item, k in page]
+    return {
+        "nodes": [item for item, _ in page],
+        "edges": edges,
+        "pageInfo": {
+            "hasNextPage": end < len(ordered),
+            "hasPreviousPage": start > 0,
+            "startCursor": edges[0]["cursor"] if edges else None,
+            "endCursor": edges[-1]["cursor"] if edges else None,
+        },
+    }
+
+
+def _encode(key: tuple[Any, ...]) -> str:
+    value, last_id = key
+    return base64.b64encode(json.dumps({"last_id": last_id, "last_value": value}).encode()).decode()
+
+
+def _decode(cursor: str) -> tuple[Any, ...]:
+    try:
+        mark = json.loads(base64.b64decode(cursor, validate=True))
+        return (mark["last_value"], mark["last_id"])
+    except (ValueError, KeyError, TypeError) as error:
+        raise GraphQLError(f"Invalid cursor: {cursor}") from error
+
+
+def _sortable(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+ORDER_KEYS: dict[str, Callable[[Order], tuple[Any, ...]]] = {
+    "ID": lambda order: (order.id, order.id),
+    "CREATED_AT": lambda order: (_sortable(order.created_at), order.id),
+    "PROCESSED_AT": lambda order: (_sortable(order.processed_at), order.id),
+    "UPDATED_AT": lambda order: (_sortable(order.updated_at), order.id),
+    "ORDER_NUMBER": lambda order: (order.number, order.id),
+}
+
+
+def by_id(item: Any) -> tuple[int, int]:
+    return (item.id, item.id)
+
+
+# --- queries -----------------------------------------------------------------------------------
+
+
+def matching_orders(info: GraphQLResolveInfo, query: str | None) -> list[Order]:
+    context: Context = info.context
+    found = search.parse(query, time_zone=context.store.shop.iana_timezone)
+    if found.warnings:
+        path = [info.path.key]
+        context.search.append({"path": path, "query": query, "warnings": found.warnings})
+    return [order for order in context.store.orders.values() if found.matches(order)]
+
+
+@resolves("QueryRoot", "orders")
+def orders(
+    _root: None, info: GraphQLResolveInfo, *, sortKey: str, query: str | None = None, **page: Any
+) -> dict[str, Any]:
+    return connection(matching_orders(info, query), key=ORDER_KEYS[sortKey], **page)
+
+
+@resolves("QueryRoot", "ordersCount")
+def orders_count(
+    _root: None, info: GraphQLResolveInfo, *, query: str | None = None, limit: int | None = None
+) -> dict[str, Any]:
+    count = len(matching_orders(info, query))
+    if limit is not None and count > limit:
+        return {"count": limit, "precision": "AT_LEAST"}
+    return {"count": count, "precision": "EXACT"}
+
+
+@resolves("QueryRoot", "order")
+def order(_root: None, info: GraphQLResolveInfo, *, id: str) -> Order | None:
+    if parse_gid(id, "Order") is None:
+        raise GraphQLError(f"Invalid global id '{id}'")
+    return info.context.store.order_by_gid(id)
+
+
+@resolves("QueryRoot", "shop")
+def shop(_root: None, info: GraphQLResolveInfo) -> Any:
+    return info.context.store.shop
+
+
+@resolves("QueryRoot", "webhookSubscriptions")
+def webhook_subscriptions(
+    _root: None,
+    info: GraphQLResolveInfo,
+    *,
+    sortKey: str,
+    topics: list[str] | None = None,
+    **page: Any,
+) -> dict[str, Any]:
+    subscriptions = info.context.store.subscriptions.values()
+    wanted = [s for s in subscriptions if topics is None or s.topic in topics]
+    key = by_id if sortKey == "ID" else (lambda s: (_sortable(s.created_at), s.id))
+    return connection(wanted, key=key, **page)
+
+
+# --- the order and what hangs from it ----------------------------------------------------------
+
+
+def money_bag(info: GraphQLResolveInfo, order: Order, amount: Decimal) -> dict[str, Any]:
+    shop_currency = info.context.store.shop.currency
+    return {
+        "shopMoney": {
+            "amount": order.in_shop_currency(amount, shop_currency),
+            "currencyCode": shop_currency,
+        },
+        "presentmentMoney": {"amount": amount, "currencyCode": order.currency},
+    }
+
+
+ORDER_AMOUNTS = {
+    "currentSubtotalPriceSet": "subtotal",
+    "currentShippingPriceSet": "shipping_price",
+    "currentTotalTaxSet": "tax",
+    "currentTotalDiscountsSet": "discounts",
+    "currentTotalPriceSet": "total",
+}
+
+
+def _order_amount(attribute: str) -> Resolver:
+    return lambda order, info: money_bag(info, order, order.current(getattr(order, attribute)))
+
+
+for _field, _attribute in ORDER_AMOUNTS.items():
+    RESOLVERS["Order", _field] = _order_amount(_attribute)
+
+
+@resolves("Order", "currencyCode")
+def order_shop_currency(_order: Order, info: GraphQLResolveInfo) -> str:
+    return info.context.store.shop.currency
+
+
+@resolves("Order", "presentmentCurrencyCode")
+def order_currency(order: Order, _info: GraphQLResolveInfo) -> str:
+    return order.currency
+
+
+@resolves("Order", "lineItems")
+def order_lines(order: Order, _info: GraphQLResolveInfo, **page: Any) -> dict[str, Any]:
+    return connection(order.lines, key=by_id, **page)
+
+
+@resolves("Order", "fulfillmentOrders")
+def order_fulfillment_orders(
+    order: Order, _info: GraphQLResolveInfo, **page: Any
+) -> dict[str, Any]:
+    return connection(order.fulfillment_orders, key=by_id, **page)
+
+
+@resolves("Order", "fulfillments")
+def order_fulfillments(
+    order: Order, _info: GraphQLResolveInfo, *, first: int | None = None
+) -> list[Fulfillment]:
+    return order.fulfillments[:first] if first is not None else order.fulfillments
+
+
+@resolves("MailingAddress", "countryCodeV2")
+def address_country(address: Any, _info: GraphQLResolveInfo) -> str | None:
+    return address.country_code
+
+
+@resolves("LineItem", "originalUnitPriceSet")
+def line_price(line: LineItem, info: GraphQLResolveInfo) -> dict[str, Any]:
+    return money_bag(info, info.context.store.orders[line.order_id], line.price)
+
+
+@resolves("LineItem", "product")
+def line_product(line: LineItem, _info: GraphQLResolveInfo) -> dict[str, str] | None:
+    return {"id": gid("Product", line.product_id)} if line.product_id else None
+
+
+@resolves("LineItem", "variant")
+def line_variant(line: LineItem, _info: GraphQLResolveInfo) -> dict[str, str] | None:
+    return {"id": gid("ProductVariant", line.variant_id)} if line.variant_id else None
+
+
+@resolves("LineItem", "image")
+def line_image(line: LineItem, _info: GraphQLResolveInfo) -> dict[str, str] | None:
+    return {"url": line.image_url} if line.image_url else None
+
+
+@resolves("FulfillmentOrder", "assignedLocation")
+def fulfillment_order_location(fo: FulfillmentOrder, _info: GraphQLResolveInfo) -> dict[str, str]:
+    return {"name": fo.location_name}
+
+
+@resolves("Fulfillment", "trackingInfo")
+def fulfillment_tracking(
+    fulfillment: Fulfillment, _info: GraphQLResolveInfo, *, first: int | None = None
+) -> list[dict[str, str | None]]:
+    if not (fulfillment.tracking_company or fulfillment.tracking_number):
+        return []
+    return [
+        {
+            "company": fulfillment.tracking_company,
+            "number": fulfillment.tracking_number,
+            "url": fulfillment.tracking_url,
+        }
+    ][:first]
+
+
+@resolves("Fulfillment", "fulfillmentLineItems")
+def fulfillment_lines(
+    fulfillment: Fulfillment, _info: GraphQLResolveInfo, **page: Any
+) -> dict[str, Any]:
+    return connection(fulfillment.lines, key=by_id, **page)
+
+
+@resolves("Fulfillment", "events")
+def fulfillment_events(
+    fulfillment: Fulfillment, _info: GraphQLResolveInfo, *, sortKey: str, **page: Any
+) -> dict[str, Any]:
+    if sortKey == "HAPPENED_AT":
+        key: Callable[[Any], tuple[Any, ...]] = lambda e: (_sortable(e.happened_at), e.id)  # noqa: E731
+    else:
+        key = by_id
+    return connection(fulfillment.events, key=key, **page)
+
+
+@resolves("Shop", "myshopifyDomain")
+def shop_domain(shop: Any, _info: GraphQLResolveInfo) -> str:
+    return shop.domain
+
+
+@resolves("Shop", "email")
+def shop_email(shop: Any, _info: GraphQLResolveInfo) -> str:
+    return shop.contact_email
+
+
+@resolves("Shop", "currencyCode")
+def shop_currency(shop: Any, _info: GraphQLResolveInfo) -> str:
+    return shop.currency
+
+
+# --- mutations ---------------------------------------------------------------------------------
+
+
+@functools.cache
+def country_names(schema: GraphQLSchema) -> dict[str, str]:
+    """Shopify's English country names, from its CountryCode enum's descriptions."""
+    codes = schema.type_map["CountryCode"].values  # type: ignore[attr-defined]
+    return {code: (value.description or code).rstrip(".") for code, value in codes.items()}
+
+
+@mutation("orderUpdate")
+def order_update(context: Context, *, input: dict[str, Any]) -> dict[str, Any]:
+    order = context.store.order_by_gid(input["id"])
+    if order is None:
+        return {"order": None, "userErrors": [user_error(["id"], "Order does not exist")]}
+    changes = {name: value for name, value in input.items() if name != "id"}
+    if not changes:
+        message = "No valid update parameters have been provided"
+        return {"order": order, "userErrors": [user_error(None, message)]}
+    errors = []
+    if changes.get("email") and not addresses.email_is_valid(changes["email"]):
+        errors.append(user_error(["email"], "Email is invalid"))
+    if changes.get("phone") and not addresses.phone_is_valid(changes["phone"]):
+        errors.append(user_error(["phone"], "Phone is invalid"))
+    address: Any = UNSET
+    if "shippingAddress" in changes:
+        fields = changes["shippingAddress"]
+        address = fields and addresses.from_input(
+            fields,
+            country_names=country_names(context.schema),
+            previous=order.shipping_address,
+        )
+        for name, message in addresses.problems(address) if address else []:
+            errors.append(user_error(["shippingAddress", name], message))
+    if errors:
+        return {"order": order, "userErrors": errors}
+    context.store.update_order(
+        order,
+        email=changes.get("email", UNSET),
+        phone=changes.get("phone", UNSET),
+        note=changes.get("note", UNSET),
+        tags=changes.get("tags", UNSET),
+        shipping_address=address,
+    )
+    return {"order": order, "userErrors": []}
+
+
+def _taken(context: Context, topic: str, uri: str, *, besides: WebhookSubscription | None) -> bool:
+    return any(
+        s.topic == topic and s.uri == uri and s is not besides
+        for s in context.store.subscriptions.values()
+    )
+
+
+SUBSCRIPTION_FIELDS = {
+    "uri": "uri",
+    "format": "format",
+    "includeFields": "include_fields",
+    "filter": "filter",
+}
+ADDRESS_FIELD = ["webhookSubscription", "callbackUrl"]
+
+
+@mutation("webhookSubscriptionCreate")
+def webhook_subscription_create(
+    context: Context, *, topic: str, webhookSubscription: dict[str, Any]
+) -> dict[str, Any]:
+    uri = webhookSubscription.get("uri") or ""
+    if not uri:
+        return {"userErrors": [user_error(ADDRESS_FIELD, "Address can't be blank")]}
+    if _taken(context, topic, uri, besides=None):
+        message = "Address for this topic has already been taken"
+        return {"userErrors": [user_error(ADDRESS_FIELD, message)]}
+    details = {SUBSCRIPTION_FIELDS[k]: v for k, v in webhookSubscription.items() if v is not None}
+    subscription = context.store.subscribe(topic=topic, **details)
+    return {"webhookSubscription": subscription, "userErrors": []}
+
+
+@mutation("webhookSubscriptionUpdate")
+def webhook_subscription_update(
+    context: Context, *, id: str, webhookSubscription: dict[str, Any]
+) -> dict[str, Any]:
+    number = parse_gid(id, "WebhookSubscription")
+    subscription = context.store.subscriptions.get(number) if number is not None else None
+    if subscription is None:
+        return {"userErrors": [user_error(["id"], "Webhook subscription does not exist")]}
+    uri = webhookSubscription.get("uri", subscription.uri)
+    if not uri:
+        return {"userErrors": [user_error(ADDRESS_FIELD, "Address can't be blank")]}
+    if _taken(context, subscription.topic, uri, besides=subscription):
+        message = "Address for this topic has already been taken"
+        return {"userErrors": [user_error(ADDRESS_FIELD, message)]}
+    changes = {SUBSCRIPTION_FIELDS[k]: v for k, v in webhookSubscription.items() if v is not None}
+    context.store.update_subscription(subscription, **changes)
+    return {"webhookSubscription": subscription, "userErrors": []}
+
+
+@mutation("tagsAdd")
+def tags_add(context: Context, *, id: str, tags: list[str]) -> dict[str, Any]:
+    order = context.store.order_by_gid(id)
+    if order is None:  # as a real tagsAdd answers an id it cannot tag (2025-01 capture)
+        raise GraphQLError("invalid id", extensions={"code": "RESOURCE_NOT_FOUND"})
+    context.store.add_tags(order, tags)
+    return {"node": order, "userErrors": []}
+
+
+@mutation("orderCancel")
+def order_cancel(
+    context: Context,
+    *,
+    orderId: str,
+    restock: bool,
+    reason: str,
+    refund: bool | None = None,
+    refundMethod: dict[str, Any] | None = None,
+    notifyCustomer: bool = False,
+    staffNote: str | None = None,
+) -> dict[str, Any]:
+    """Cancels at once (a real one is a job, answered not done yet, as here). The refusals'
+    words are a real 2026-04 orderCancel's (captures/.../orderCancel-error-messages.json)."""
+
+    def refused(path: list[str], message: str, code: str = "INVALID") -> dict[str, Any]:
+        error = user_error(path, message)
+        return {
+            "job": None,
+            "orderCancelUserErrors": [{**error, "code": code}],
+            "userErrors": [error],
+        }
+
+    if staffNote and len(staffNote) > 255:
+        return refused(["staffNote"], "Staff note is too long. Maximum length is 255 characters.")
+    if refund is not None and refundMethod is not None:
+        return refused(
+            ["refund"], "Only one of the arguments `refund` or `refund_method` is allowed."
+        )
+    order = context.store.order_by_gid(orderId)
+    if order is None:
+        return refused(["orderId"], "Order does not exist", code="NOT_FOUND")
+    refunded = bool(refund or (refundMethod or {}).get("originalPaymentMethodsRefund"))
+    try:
+        context.store.cancel(order, reason=reason, refund=refunded)
+    except NotAllowed as error:
+        return refused(["orderId"], str(error))
+    job = {"id": gid("Job", str(uuid.uuid4())), "done": False}
+    return {"job": job, "orderCancelUserErrors": [], "userErrors": []}

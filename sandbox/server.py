@@ -1,0 +1,338 @@
+"""The sandbox over HTTP: Shopify's Admin GraphQL endpoint, and a control API for tests.
+
+`POST /admin/api/<version>/graphql.json` behaves as Shopify's: a wrong `X-Shopify-Access-Token`
+is 401, a body that is not JSON is 400, and everything GraphQL has to say (validation errors,
+userErrors, THROTTLED, MAX_COST_EXCEEDED, ACCESS_DENIED) is 200. Faults switched on come first.
+
+Under `/sandbox/`, a control API moves the shop's story forward and shows it, JSON in and out
+(the routes are listed in `sandbox/__init__.py`). It is a development tool and asks for no token.
+
+`make_http_server` serves the app with the standard library's threaded WSGI server.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import re
+import socketserver
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import datetime
+from decimal import Decimal
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from sandbox import adapter, api, payloads
+from sandbox.faults import Fault
+from sandbox.store import Address, NewLine, NotAllowed, NotFound
+
+if TYPE_CHECKING:
+    from sandbox import Sandbox
+
+INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
+MISSING_QUERY = {"query": "Required parameter missing or invalid"}
+HTTP_ERRORS = {
+    429: "Exceeded 2 calls per second for api client. Reduce request rates to resume "
+    "uninterrupted service.",
+}
+ORDER = r"/sandbox/orders/(?P<number>\d+)"
+SHIPMENT = ORDER + r"/fulfillments/(?P<index>\d+)"
+ROUTES = [
+    ("POST", r"/admin/api/(?P<version>[\w-]+)/graphql\.json", "graphql"),
+    ("POST", r"/sandbox/reset", "reset"),
+    ("GET", r"/sandbox/orders", "orders"),
+    ("POST", r"/sandbox/orders", "create_order"),
+    ("GET", ORDER, "order"),
+    ("POST", ORDER + "/start", "start_preparing"),
+    ("POST", ORDER + "/fulfil", "fulfil"),
+    ("POST", SHIPMENT + "/events", "add_tracking_event"),
+    ("POST", SHIPMENT + "/deliver", "deliver"),
+    ("POST", ORDER + "/cancel", "cancel"),
+    ("POST", ORDER + "/hold", "hold"),
+    ("POST", ORDER + "/release", "release_hold"),
+    ("GET", r"/sandbox/faults", "faults"),
+    ("POST", r"/sandbox/faults", "add_fault"),
+    ("DELETE", r"/sandbox/faults", "clear_faults"),
+    ("GET", r"/sandbox/bucket", "bucket"),
+    ("POST", r"/sandbox/bucket", "configure_bucket"),
+    ("GET", r"/sandbox/webhooks", "webhooks"),
+    ("POST", r"/sandbox/webhooks", "configure_webhooks"),
+    ("POST", r"/sandbox/webhooks/flush", "flush_webhooks"),
+]
+
+
+class Answer(Exception):
+    """An HTTP answer: returned by a handler, or raised to answer at once."""
+
+    def __init__(self, status: int, body: Any, headers: list[tuple[str, str]] | None = None):
+        super().__init__(status)
+        self.status, self.body, self.headers = status, body, headers or []
+
+
+def _sleep(seconds: float, *, connecting: bool = False) -> None:
+    time.sleep(seconds)
+
+
+class SandboxApp:
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+        self.routes = [(method, re.compile(path), name) for method, path, name in ROUTES]
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        try:
+            result = self._route(environ)
+        except Answer as raised:
+            result = raised
+        answer = result if isinstance(result, Answer) else Answer(200, result)
+        body = json.dumps(answer.body, ensure_ascii=False, default=_json_value).encode()
+        headers = [
+            ("Content-Type", "application/json; charset=utf-8"),
+            ("Content-Length", str(len(body))),
+            *answer.headers,
+        ]
+        start_response(f"{answer.status} {HTTPStatus(answer.status).phrase}", headers)
+        return [body]
+
+    def _route(self, environ: dict[str, Any]) -> Any:
+        path, method = environ.get("PATH_INFO", ""), environ["REQUEST_METHOD"]
+        found = False
+        for route_method, pattern, name in self.routes:
+            match = pattern.fullmatch(path)
+            if match and route_method == method:
+                return getattr(self, name)(environ, **match.groupdict())
+            found = found or match is not None
+        if found:
+            raise Answer(405, {"errors": "Method Not Allowed"})
+        raise Answer(404, {"errors": "Not Found"})
+
+    # --- the Admin API ------------------------------------------------------------------------
+
+    def graphql(self, environ: dict[str, Any], version: str) -> Answer:
+        # Every version is answered from the one schema; the answer's header says which it is.
+        sandbox = self.sandbox
+        token = environ.get("HTTP_X_SHOPIFY_ACCESS_TOKEN", "")
+        if not hmac.compare_digest(token.encode(), sandbox.access_token.encode()):
+            raise Answer(401, {"errors": INVALID_TOKEN})
+        try:
+            request = _json_body(environ)
+        except Answer:
+            raise Answer(400, {"errors": MISSING_QUERY}) from None
+        query = request.get("query") if isinstance(request, dict) else None
+        if not isinstance(query, str):
+            raise Answer(400, {"errors": MISSING_QUERY})
+        variables, operation_name = request.get("variables"), request.get("operationName")
+
+        fault = sandbox.faults.take(mutation=api.is_mutation(query, operation_name))
+        if fault and fault.kind == "http":
+            retry = [("Retry-After", str(float(fault.retry_after)))] if fault.retry_after else []
+            phrase = HTTP_ERRORS.get(fault.status, HTTPStatus(fault.status).phrase)
+            raise Answer(fault.status, {"errors": phrase}, retry)
+        sleep = environ.get(adapter.SLEEP, _sleep)
+        slow = fault if fault and fault.kind == "timeout" else None
+        if slow and slow.connect:
+            sleep(slow.seconds, connecting=True)
+        body = sandbox.api.answer(query, variables, operation_name, fault=fault)
+        sandbox.webhooks.dispatch()
+        if slow and not slow.connect:
+            sleep(slow.seconds)
+        return Answer(200, body, [("X-Shopify-API-Version", sandbox.api_version)])
+
+    # --- the control API ----------------------------------------------------------------------
+
+    def reset(self, environ: dict[str, Any]) -> Any:
+        body = _json_body(environ) or {}
+        with _bad_request():
+            self.sandbox.reset(
+                seed=body.get("seed", "empty"),
+                keep_subscriptions=body.get("keep_subscriptions", True),
+            )
+        return {"orders": len(self.sandbox.store.orders)}
+
+    def orders(self, environ: dict[str, Any]) -> Any:
+        with self.sandbox.store.lock:
+            listed = sorted(self.sandbox.store.orders.values(), key=lambda order: order.number)
+            return [
+                {
+                    "number": order.number,
+                    "admin_graphql_api_id": order.gid,
+                    "updated_at": order.updated_at,
+                    "fulfillment_status": order.display_fulfillment_status,
+                    "cancelled": order.cancelled_at is not None,
+                }
+                for order in listed
+            ]
+
+    def order(self, environ: dict[str, Any], number: str) -> Any:
+        return self._state(int(number))
+
+    def create_order(self, environ: dict[str, Any]) -> Any:
+        details = dict(_json_body(environ) or {})
+        with _bad_request(), _refusals():
+            lines = [
+                NewLine(**{**line, "price": Decimal(str(line["price"]))})
+                for line in details.pop("lines")
+            ]
+            address = details.pop("shipping_address", None)
+            for name in ("exchange_rate", "shipping_price", "tax"):
+                if name in details:
+                    details[name] = Decimal(str(details[name]))
+            details["placed_at"] = _moment(details.get("placed_at"))
+            order = self.sandbox.create_order(
+                lines=lines, shipping_address=Address(**address) if address else None, **details
+            )
+        return self._state(order.number)
+
+    def start_preparing(self, environ: dict[str, Any], number: str) -> Any:
+        with _refusals():
+            self.sandbox.start_preparing(int(number))
+        return self._state(int(number))
+
+    def fulfil(self, environ: dict[str, Any], number: str) -> Any:
+        details = dict(_json_body(environ) or {})
+        details["at"] = _moment(details.get("at"))
+        with _bad_request(), _refusals():
+            self.sandbox.fulfil(int(number), **details)
+        return self._state(int(number))
+
+    def add_tracking_event(self, environ: dict[str, Any], number: str, index: str) -> Any:
+        details = dict(_json_body(environ) or {})
+        for name in ("happened_at", "estimated_delivery_at"):
+            details[name] = _moment(details.get(name))
+        with _bad_request(), _refusals():
+            self.sandbox.add_tracking_event(int(number), int(index), **details)
+        return self._state(int(number))
+
+    def deliver(self, environ: dict[str, Any], number: str, index: str) -> Any:
+        details = dict(_json_body(environ) or {})
+        details["at"] = _moment(details.get("at"))
+        with _bad_request(), _refusals():
+            self.sandbox.deliver(int(number), int(index), **details)
+        return self._state(int(number))
+
+    def cancel(self, environ: dict[str, Any], number: str) -> Any:
+        details = dict(_json_body(environ) or {})
+        details["at"] = _moment(details.get("at"))
+        with _bad_request(), _refusals():
+            self.sandbox.cancel(int(number), **details)
+        return self._state(int(number))
+
+    def hold(self, environ: dict[str, Any], number: str) -> Any:
+        with _bad_request(), _refusals():
+            self.sandbox.hold(int(number), **(_json_body(environ) or {}))
+        return self._state(int(number))
+
+    def release_hold(self, environ: dict[str, Any], number: str) -> Any:
+        with _refusals():
+            self.sandbox.release_hold(int(number))
+        return self._state(int(number))
+
+    def faults(self, environ: dict[str, Any]) -> Any:
+        return self.sandbox.faults.pending()
+
+    def add_fault(self, environ: dict[str, Any]) -> Any:
+        with _bad_request():
+            fault = self.sandbox.faults.add(Fault(**(_json_body(environ) or {})))
+        return asdict(fault)
+
+    def clear_faults(self, environ: dict[str, Any]) -> Any:
+        self.sandbox.faults.clear()
+        return []
+
+    def bucket(self, environ: dict[str, Any]) -> Any:
+        return self.sandbox.bucket.throttle_status()
+
+    def configure_bucket(self, environ: dict[str, Any]) -> Any:
+        with _bad_request():
+            self.sandbox.bucket.configure(**(_json_body(environ) or {}))
+        return self.sandbox.bucket.throttle_status()
+
+    def webhooks(self, environ: dict[str, Any]) -> Any:
+        sender = self.sandbox.webhooks
+        return {
+            **asdict(sender.options),
+            "pending": [delivery.summary() for delivery in sender.pending()],
+            "sent": sender.sent,
+            "abandoned": sender.abandoned,
+        }
+
+    def configure_webhooks(self, environ: dict[str, Any]) -> Any:
+        with _bad_request():
+            self.sandbox.webhooks.configure(**(_json_body(environ) or {}))
+        return self.webhooks(environ)
+
+    def flush_webhooks(self, environ: dict[str, Any]) -> Any:
+        return asdict(self.sandbox.webhooks.flush())
+
+    def _state(self, number: int) -> Any:
+        store = self.sandbox.store
+        with store.lock, _refusals():
+            return payloads.order_state(store.order(number), store.shop)
+
+
+def _json_body(environ: dict[str, Any]) -> Any:
+    length = environ.get("CONTENT_LENGTH") or "0"
+    raw = environ["wsgi.input"].read(int(length)) if length.isdigit() else b""
+    if not raw.strip():
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise Answer(400, {"errors": "the body is not JSON"}) from None
+
+
+def _moment(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """No such order or shipment is 404; what the shop refuses in its state is 409."""
+    try:
+        yield
+    except NotFound as error:
+        raise Answer(404, {"errors": error.args[0]}) from error
+    except NotAllowed as error:
+        raise Answer(409, {"errors": str(error)}) from error
+
+
+@contextmanager
+def _bad_request() -> Iterator[None]:
+    """A body that does not fit the operation is 400, saying why."""
+    try:
+        yield
+    except (TypeError, ValueError, KeyError, AttributeError) as error:
+        raise Answer(400, {"errors": str(error)}) from error
+
+
+class ThreadingWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class QuietHandler(WSGIRequestHandler):
+    """Logs requests only when asked: a benchmark makes thousands."""
+
+    verbose = False
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base's name
+        if self.verbose:
+            super().log_message(format, *args)
+
+
+def make_http_server(
+    app: Callable[..., Any], *, host: str = "127.0.0.1", port: int = 8001, verbose: bool = False
+) -> WSGIServer:
+    """A threaded standard-library server for `app`; port 0 takes a free one (`server_port`)."""
+    handler = type("Handler", (QuietHandler,), {"verbose": verbose})
+    return make_server(host, port, app, server_class=ThreadingWSGIServer, handler_class=handler)
