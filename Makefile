@@ -29,12 +29,14 @@ services:
 test: venv services
 	DEBUG=0 SECRET_KEY=test-only-secret-key DATABASE_URL=$(TEST_DATABASE_URL) DATABASE_CONN_MAX_AGE=0 \
 	REDIS_URL=$(TEST_REDIS_URL) SECURE_SSL_REDIRECT=0 ALLOWED_HOSTS=testserver,localhost,127.0.0.1 \
-	SHOPIFY_CREDENTIALS_KEY=dGVzdC1vbmx5LWtleS10ZXN0LW9ubHkta2V5LTEyMzQ= \
+	SHOPIFY_CREDENTIALS_KEY=dGVzdC1vbmx5LWtleS10ZXN0LW9ubHkta2V5LTEyMzQ= SANDBOX_ENABLED=1 \
 	$(VENV)/bin/pytest
 
 bench: venv services
 	BENCH_DATABASE_URL=$(TEST_DATABASE_URL:/portal=/portal_bench) REDIS_URL=$(TEST_REDIS_URL) \
 	$(PY) bench/run.py
+	BENCH_DATABASE_URL=$(TEST_DATABASE_URL:/portal=/portal_bench) REDIS_URL=$(TEST_REDIS_URL) \
+	$(PY) bench/webhooks.py
 
 lint: venv
 	$(VENV)/bin/ruff check .

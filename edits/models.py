@@ -128,11 +128,20 @@ class EditPolicy(models.Model):
 
     @classmethod
     def for_shop(cls, shop: Shop) -> EditPolicy:
-        policy, _created = cls.objects.get_or_create(
-            shop=shop,
-            defaults={"blocked_tags": ["no-self-service"], "applied_tags": ["portal-edited"]},
-        )
+        """The shop's policy; until a merchant saves one, the defaults (unsaved: reading the
+        order page never writes)."""
+        policy = cls.objects.filter(shop=shop).first()
+        if policy is None:
+            policy = cls(
+                shop=shop, blocked_tags=["no-self-service"], applied_tags=["portal-edited"]
+            )
         return policy
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        # The order pages, and their parts that say what may be changed, are cached under the
+        # shop's `updated_at`: a new policy must show at once.
+        Shop.objects.filter(pk=self.shop_id).update(updated_at=timezone.now())
 
     def rule(self, kind: str) -> ActionRule:
         return ActionRule(

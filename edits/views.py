@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 from datetime import datetime
 
+from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -33,7 +34,7 @@ ACTIONS = (
 
 def render_changes(order: Order, policy: EditPolicy, *, now: datetime) -> tuple[str, int]:
     """The live part, and for how many seconds it stays true."""
-    requests = list(order.change_requests.all()[:10])
+    requests = sorted(order.change_requests.all(), key=lambda r: r.created_at, reverse=True)[:10]
     offers = []
     expires = 600
     for kind, url in ACTIONS:
@@ -59,15 +60,17 @@ def render_changes(order: Order, policy: EditPolicy, *, now: datetime) -> tuple[
 
 def changes_part(request: HttpRequest, order: Order) -> str:
     """Registered with `orders.live`: the changes part of the order page."""
-    policy = EditPolicy.for_shop(order.shop)
     now = timezone.now()
-    return page_cache.fetch_part(
-        order,
-        request.LANGUAGE_CODE,
-        "changes",
-        lambda: render_changes(order, policy, now=now),
-        extra=str(policy.updated_at.timestamp()),
-    )
+
+    def render() -> tuple[str, int]:
+        # The rules read these for each action: load them once. (The policy is part of the
+        # cache key through `Shop.updated_at`, which saving a policy moves on.)
+        prefetch_related_objects(
+            [order], "lines", "fulfillment_orders", "fulfillments", "change_requests"
+        )
+        return render_changes(order, EditPolicy.for_shop(order.shop), now=now)
+
+    return page_cache.fetch_part(order, request.LANGUAGE_CODE, "changes", render)
 
 
 @require_GET

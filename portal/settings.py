@@ -305,6 +305,14 @@ SHOPIFY_READ_TIMEOUT = env_int("SHOPIFY_READ_TIMEOUT_SECONDS", 30, minimum=1)
 SHOPIFY_TRANSPORT = ""
 # The public address Shopify delivers webhooks to (manage.py register_webhooks).
 SHOPIFY_WEBHOOK_URL = env_str("SHOPIFY_WEBHOOK_URL", f"{PORTAL_BASE_URL}/shopify/webhooks")
+# The sandbox store plays Shopify (the demo, tests, benchmarks): `manage.py sandbox` serves it,
+# and SANDBOX_URL points the Admin API client at it instead of the shops' real domains.
+SANDBOX_URL = env_str("SANDBOX_URL").rstrip("/")
+if SANDBOX_URL:
+    SHOPIFY_ADMIN_URL = SANDBOX_URL + "/admin/api/{version}/graphql.json"
+SANDBOX_ENABLED = env_bool("SANDBOX_ENABLED", DEBUG or bool(SANDBOX_URL))
+if SANDBOX_ENABLED:
+    INSTALLED_APPS.append("sandbox")
 # Reconciliation re-reads orders changed since its last run, this often (manage.py rqcron).
 SHOPIFY_RECONCILE_MINUTES = env_int("SHOPIFY_RECONCILE_MINUTES", 5, minimum=1)
 

@@ -6,13 +6,13 @@ plain strings: the client sends them as they are, and `DOCUMENTS` lists them for
 
 Page sizes keep each query's requested cost under Shopify's 1,000-point ceiling, by Shopify's
 published rules: objects cost 1, scalars 0, and a connection 2 plus `first` times its node's cost.
-One order of `ORDER_FIELDS` is about 230 points, so a page holds 4. (Real shops charge nested
+One order of `ORDER_FIELDS` is about 250 points, so a page holds 3. (Real shops charge nested
 connections less; the client learns each document's real cost from the answers.)
 """
 
 from __future__ import annotations
 
-ORDERS_PAGE_SIZE = 4
+ORDERS_PAGE_SIZE = 3
 
 # What the mirror keeps of an order (see `ingest.order_from_graphql`).
 ORDER_FIELDS = """
@@ -77,7 +77,7 @@ fragment OrderFields on Order {
     deliveredAt
     trackingInfo { company number url }
     fulfillmentLineItems(first: 10) { nodes { quantity lineItem { id } } }
-    events(first: 3, sortKey: HAPPENED_AT, reverse: true) {
+    events(first: 10, sortKey: HAPPENED_AT, reverse: true) {
       nodes { id status happenedAt message city province country estimatedDeliveryAt }
     }
   }

@@ -37,7 +37,27 @@ def static_files_without_collectstatic(settings) -> None:  # type: ignore[no-unt
 
 @pytest.fixture(autouse=True)
 def fresh_cache() -> None:
-    cache.clear()  # rate-limit counters must not leak from one test to the next
+    cache.clear()  # rate-limit counters and the API bucket must not leak between tests
+
+
+@pytest.fixture(autouse=True)
+def shopify(settings):  # type: ignore[no-untyped-def]
+    """The Admin API is a sandbox store in this process (see tests/sandbox_link.py), playing
+    the cast's shop, with the cast's token and webhook secret."""
+    from sandbox import Sandbox
+    from tests import sandbox_link
+
+    store = Sandbox(
+        domain="northwind.myshopify.com",
+        name="Northwind",
+        access_token="shpat_test_token",
+        client_secret="test-webhook-secret",
+        transport=sandbox_link.to_portal(),
+    )
+    sandbox_link.current = store
+    settings.SHOPIFY_TRANSPORT = "tests.sandbox_link.adapter"
+    yield store
+    sandbox_link.current = None
 
 
 @pytest.fixture
