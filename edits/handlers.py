@@ -4,9 +4,9 @@ made, and the shopper should hear so now rather than after an agent's approval f
 
 from __future__ import annotations
 
-from edits import actions, rules
-from edits.models import ChangeRequest, EditPolicy
-from orders.models import Order
+from edits import jobs
+from edits.models import ChangeRequest
+from shopify import queue
 from shopify.models import WebhookDelivery
 from shopify.registry import handles
 
@@ -19,6 +19,8 @@ from shopify.registry import handles
     "fulfillments/create",
 )
 def order_moved_on(delivery: WebhookDelivery) -> None:
+    """Shopify's order payloads do not say how far the warehouse is (fulfilment orders): when a
+    change waits for an agent, re-read the order and look again."""
     payload = delivery.payload
     order_id = payload.get("order_id") or payload.get("id")
     if order_id is None:
@@ -27,14 +29,9 @@ def order_moved_on(delivery: WebhookDelivery) -> None:
         order__shop=delivery.shop,
         order__shopify_id=_order_id(payload, order_id),
         status=ChangeRequest.Status.AWAITING_APPROVAL,
-    ).select_related("order__shop")
-    for request in waiting:
-        order = Order.objects.get(pk=request.order_id)
-        policy = EditPolicy.for_shop(order.shop)
-        refusal = rules.progress_refusal(request.kind, policy, rules.Progress.of(order))
-        if refusal is not None:
-            # The reason is kept as a code, so that the shopper reads it in their language.
-            actions.reject(request=request, actor="system", code=f"conflict:{refusal.code}")
+    ).values_list("order_id", flat=True)
+    for order_pk in set(waiting):
+        queue.enqueue(jobs.recheck_waiting, order_pk, queue="shopify", job_id=f"recheck-{order_pk}")
 
 
 def _order_id(payload: dict, fallback: int) -> int:

@@ -16,7 +16,7 @@ from edits import actions, emails, rules
 from edits.forms import AddressForm, ContactForm
 from edits.models import ChangeRequest, EditPolicy, Kind
 from orders.models import Order
-from shopify import documents
+from shopify import documents, sync
 from shopify.client import Client, Permanent, Transient, UserErrors
 
 logger = logging.getLogger(__name__)
@@ -154,6 +154,26 @@ def _by_field(error: UserErrors) -> dict[str, list[str]]:
         name = known.get(user_error.field[-1] if user_error.field else "") or "__all__"
         fields.setdefault(name, []).append(user_error.message)
     return fields
+
+
+def recheck_waiting(order_id: int) -> None:
+    """Requests waiting for an agent on an order Shopify says changed: re-read the order and
+    reject, in the shopper's language, those the warehouse has overtaken."""
+    order = Order.objects.select_related("shop").filter(pk=order_id).first()
+    if (
+        order is None
+        or not order.change_requests.filter(status=ChangeRequest.Status.AWAITING_APPROVAL).exists()
+    ):
+        return
+    sync.refresh_order(order.shop, order.shopify_id)
+    order = Order.objects.get(pk=order_id)
+    policy = EditPolicy.for_shop(order.shop)
+    progress = rules.Progress.of(order)
+    for request in order.change_requests.filter(status=ChangeRequest.Status.AWAITING_APPROVAL):
+        refusal = rules.progress_refusal(request.kind, policy, progress)
+        if refusal is not None:
+            # Kept as a code, so that the shopper reads it in their own language.
+            actions.reject(request=request, actor="system", code=f"conflict:{refusal.code}")
 
 
 def send_change_email(request_id: int, event: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -12,7 +13,12 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from orders.models import Order, Shop
+from shopify import credentials
+from shopify.models import ShopCredentials
 from tests.factories import add_fulfillment_order, add_line, make_order, make_shop, ship
+
+# The cast's webhook secret: FACTS.md's published vector's, so real samples check against it.
+SECRET = "test-webhook-secret"
 
 
 def pytest_configure() -> None:
@@ -94,3 +100,31 @@ def agent(db: None) -> User:
     user = User.objects.create_user("alice", password="agent-password-1", is_staff=True)
     user.groups.add(Group.objects.get(name="Support agent"))
     return user
+
+
+@pytest.fixture
+def connected_shop(db: None) -> Shop:
+    shop = make_shop(domain="northwind.myshopify.com", name="Northwind")
+    ShopCredentials.objects.create(
+        shop=shop,
+        sealed_access_token=credentials.seal("shpat_test_token"),
+        sealed_client_secret=credentials.seal(SECRET),
+    )
+    return shop
+
+
+@pytest.fixture
+def run_jobs() -> Callable[[], int]:
+    """Run every queued job in this process (RQ's SimpleWorker, in burst mode)."""
+    import django_rq
+    from rq import SimpleWorker
+
+    names = ("webhooks", "shopify", "default")
+
+    def run() -> int:
+        """Returns how many jobs ran."""
+        queued = sum(django_rq.get_queue(name).count for name in names)
+        django_rq.get_worker(*names, worker_class=SimpleWorker).work(burst=True)
+        return queued - sum(django_rq.get_queue(name).count for name in names)
+
+    return run

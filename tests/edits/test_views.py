@@ -47,9 +47,7 @@ def test_the_order_page_offers_each_change(client: Client, order: Order) -> None
     assert 'href="cancel/"' in html
 
 
-def test_the_order_page_says_why_a_change_is_not_offered(
-    client: Client, order: Order
-) -> None:
+def test_the_order_page_says_why_a_change_is_not_offered(client: Client, order: Order) -> None:
     order.fulfillment_orders.update(status="in_progress")
     order.bump_revision()
     html = client.get(page(order)).content.decode()

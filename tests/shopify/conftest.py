@@ -12,27 +12,13 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from orders.models import Shop
-from shopify import credentials, signatures
-from shopify.models import ShopCredentials
-from tests.factories import make_shop
+from shopify import signatures
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "shopify"
 WEBHOOKS = SHARED / "webhooks"
 # The secret of FACTS.md's published vector, so that real samples can be checked against it.
 SECRET = "test-webhook-secret"
 _ids = itertools.count(1)
-
-
-@pytest.fixture
-def connected_shop(db: None) -> Shop:
-    shop = make_shop(domain="northwind.myshopify.com", name="Northwind")
-    ShopCredentials.objects.create(
-        shop=shop,
-        sealed_access_token=credentials.seal("shpat_test_token"),
-        sealed_client_secret=credentials.seal(SECRET),
-    )
-    return shop
 
 
 def sample(topic: str) -> bytes:
@@ -77,20 +63,3 @@ def deliver(client: Client, django_capture_on_commit_callbacks) -> Callable[...,
             )
 
     return post
-
-
-@pytest.fixture
-def run_jobs() -> Callable[[], int]:
-    """Run every queued job in this process (RQ's SimpleWorker, in burst mode)."""
-    import django_rq
-    from rq import SimpleWorker
-
-    names = ("webhooks", "shopify", "default")
-
-    def run() -> int:
-        """Returns how many jobs ran."""
-        queued = sum(django_rq.get_queue(name).count for name in names)
-        django_rq.get_worker(*names, worker_class=SimpleWorker).work(burst=True)
-        return queued - sum(django_rq.get_queue(name).count for name in names)
-
-    return run
