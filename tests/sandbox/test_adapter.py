@@ -22,7 +22,6 @@ from sandbox.webhooks import post_with
 from shopify.documents import DOCUMENTS
 from shopify.models import WebhookDelivery
 from tests.sandbox.conftest import SECRET, place
-from tests.shopify.conftest import connected_shop  # noqa: F401 - a fixture
 
 
 def echo(environ: dict[str, Any], start_response: Any) -> list[bytes]:
@@ -81,7 +80,7 @@ def django_app() -> Any:
     request_finished.connect(close_old_connections)
 
 
-def test_sandbox_webhooks_reach_the_portal_in_process(connected_shop, django_app) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_sandbox_webhooks_reach_the_portal_in_process(connected_shop, django_app) -> None:  # type: ignore[no-untyped-def]
     """The other way round: the sandbox's sender posts into Django's own WSGI handler, whose
     intake checks the signature and records the delivery."""
     portal = requests.Session()
