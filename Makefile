@@ -18,10 +18,15 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# The demo: the sandbox store plays Shopify on port 8001; the portal connects to it like to any
+# shop (webhooks both ways) and serves on port 8000. Ctrl-C stops both.
+SANDBOX_PORT ?= 8001
 run: venv
 	DEBUG=1 $(PY) manage.py migrate --no-input
-	DEBUG=1 $(PY) manage.py load_demo
-	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
+	DEBUG=1 $(PY) manage.py sandbox --port $(SANDBOX_PORT) --seed empty & sandbox=$$!; \
+	trap 'kill $$sandbox 2>/dev/null' EXIT INT TERM; \
+	export DEBUG=1 SANDBOX_URL=http://127.0.0.1:$(SANDBOX_PORT); \
+	$(PY) manage.py load_demo && $(PY) manage.py runserver --noreload 127.0.0.1:8000
 
 services:
 	TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) bin/check-machine

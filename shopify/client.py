@@ -123,7 +123,7 @@ class Client:
             "Content-Type": "application/json",
             "Accept": "application/json",
         }
-        self.session = session or _session()
+        self.session = session or new_session()
         self.bucket = bucket or buckets.for_shop(domain)
         self.sleep = sleep
         self.timeout = (settings.SHOPIFY_CONNECT_TIMEOUT, settings.SHOPIFY_READ_TIMEOUT)
@@ -227,7 +227,8 @@ class Client:
         return answer, buckets.ThrottleStatus.from_extensions(answer.get("extensions"))
 
 
-def _session() -> requests.Session:
+def new_session() -> requests.Session:
+    """A session that reaches the Admin API as settings say (network, or in process)."""
     session = requests.Session()
     adapter = transport_adapter()
     if adapter is not None:

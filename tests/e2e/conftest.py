@@ -50,3 +50,26 @@ def shot(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
         return path
 
     return take
+
+
+@pytest.fixture
+def store(transactional_db: None, live_server, settings):  # type: ignore[no-untyped-def]
+    """The demo store, as `make run` serves it: a sandbox store playing Shopify (in this process)
+    whose webhooks reach the live server over HTTP. Jobs run in the server's process right after
+    commit, as in the demo without Redis."""
+    import requests
+
+    from portal import demo
+    from sandbox import Sandbox
+    from sandbox.webhooks import post_with
+    from tests import sandbox_link
+
+    sandbox_link.current = Sandbox(
+        domain=demo.DOMAIN,
+        access_token=demo.ACCESS_TOKEN,
+        client_secret=demo.CLIENT_SECRET,
+        transport=post_with(requests),
+    )
+    settings.REDIS_URL = ""
+    demo.load(webhook_url=f"{live_server.url}/shopify/webhooks")
+    return sandbox_link.current

@@ -5,19 +5,12 @@ from __future__ import annotations
 import pytest
 from django.utils import translation
 
-from portal import demo
-
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def t(language: str, text: str, context: str | None = None) -> str:
     with translation.override(language):
         return translation.pgettext(context, text) if context else translation.gettext(text)
-
-
-@pytest.fixture
-def store(transactional_db: None) -> None:
-    demo.load()
 
 
 def new_page(browser, live_server, *, locale: str = "en-US", width: int = 390):  # type: ignore[no-untyped-def]
