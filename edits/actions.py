@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from edits import rules
-from edits.models import ChangeRequest, EditPolicy, Kind
+from edits.models import ChangeRequest, EditPolicy, Kind, WarehouseHold
 from orders.decisions import Decision
 from orders.models import Order, OrderEvent
 from shopify import queue
@@ -299,3 +299,19 @@ def _email(request: ChangeRequest, event: str) -> None:
     from edits import jobs
 
     queue.enqueue(jobs.send_change_email, request.pk, event, queue="default")
+
+
+@transaction.atomic
+def confirm_order(*, order: Order, actor: str = "shopper") -> None:
+    """The shopper says all is right: the warehouse need not wait for the window to end."""
+    from edits import holds
+
+    order = _locked(order)
+    order.log(OrderEvent.Kind.CONFIRMED, actor=actor, visible_to_shopper=True)
+    queue.enqueue(
+        holds.release,
+        order.pk,
+        WarehouseHold.Release.CONFIRMED,
+        queue="shopify",
+        job_id=f"release-{order.pk}",
+    )

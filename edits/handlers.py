@@ -4,8 +4,9 @@ made, and the shopper should hear so now rather than after an agent's approval f
 
 from __future__ import annotations
 
-from edits import jobs
-from edits.models import ChangeRequest
+from edits import holds, jobs
+from edits.models import ChangeRequest, EditPolicy
+from orders.models import Order
 from shopify import queue
 from shopify.models import WebhookDelivery
 from shopify.registry import handles
@@ -39,3 +40,16 @@ def _order_id(payload: dict, fallback: int) -> int:
     if isinstance(gid, str) and gid.rsplit("/", 1)[-1].isdigit():
         return int(gid.rsplit("/", 1)[-1])
     return int(fallback)
+
+
+@handles("orders/create")
+def order_placed(delivery: WebhookDelivery) -> None:
+    """A new order: hold it at the warehouse while the address may change, if the merchant
+    wants that."""
+    if not EditPolicy.for_shop(delivery.shop).hold_during_window:
+        return
+    order = Order.objects.filter(
+        shop=delivery.shop, shopify_id=_order_id(delivery.payload, delivery.payload["id"])
+    ).first()
+    if order is not None:
+        queue.enqueue(holds.place, order.pk, queue="shopify", job_id=f"hold-{order.pk}")

@@ -12,9 +12,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from edits import actions, emails, rules
+from edits import actions, emails, holds, rules
 from edits.forms import AddressForm, ContactForm
-from edits.models import ChangeRequest, EditPolicy, Kind
+from edits.models import ChangeRequest, EditPolicy, Kind, WarehouseHold
 from orders.models import Order
 from shopify import documents, sync
 from shopify.client import Client, Permanent, Transient, UserErrors
@@ -64,6 +64,10 @@ def push_change(request_id: int) -> None:
         raise  # RQ retries with backoff
     actions.mark_applied(request=request)
     add_tags(client, order, policy)
+    if request.kind == Kind.ADDRESS:
+        holds.release(order.pk, WarehouseHold.Release.CHANGE_APPLIED)
+    elif request.kind == Kind.CANCEL:  # Shopify closes the fulfilment orders, holds and all
+        holds.release(order.pk, WarehouseHold.Release.CANCELLED)
 
 
 def current_progress(client: Client, order: Order) -> rules.Progress:

@@ -242,3 +242,35 @@ class ChangeRequest(models.Model):
             for key in keys
             if self.before.get(key) != self.after.get(key)
         ]
+
+
+class WarehouseHold(models.Model):
+    """Our hold on one of an order's fulfilment orders while its address may still change
+    (`EditPolicy.hold_during_window`): the warehouse waits, the shopper fixes, then it ships."""
+
+    class Release(models.TextChoices):
+        WINDOW_ENDED = "window_ended", _("the address window ended")
+        CHANGE_APPLIED = "change_applied", _("a change was applied")
+        CONFIRMED = "confirmed", _("the shopper confirmed the order")
+        CANCELLED = "cancelled", _("the order was cancelled")
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="warehouse_holds")
+    fulfillment_order_gid = models.CharField(max_length=128)
+    hold_gid = models.CharField(max_length=128)
+    placed_at = models.DateTimeField(default=timezone.now)
+    release_due_at = models.DateTimeField(db_index=True)
+    released_at = models.DateTimeField(null=True, blank=True)
+    released_because = models.CharField(max_length=24, choices=Release, blank=True)
+
+    class Meta:
+        verbose_name = _("warehouse hold")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "fulfillment_order_gid"],
+                condition=Q(released_at__isnull=True),
+                name="one_active_hold_per_fulfillment_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order} {self.fulfillment_order_gid}"

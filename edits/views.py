@@ -44,6 +44,9 @@ def render_changes(order: Order, policy: EditPolicy, *, now: datetime) -> tuple[
             expires = min(expires, int((closing - now).total_seconds()) + 1)
         offers.append({"kind": kind, "label": Kind(kind).label, "url": url, "decision": decision})
     polling = any(r.status == ChangeRequest.Status.QUEUED for r in requests)
+    held = [hold for hold in order.warehouse_holds.all() if hold.released_at is None]
+    if held:
+        expires = min(expires, int((held[0].release_due_at - now).total_seconds()) + 1)
     html = render_to_string(
         "edits/_changes.html",
         {
@@ -52,6 +55,7 @@ def render_changes(order: Order, policy: EditPolicy, *, now: datetime) -> tuple[
             "requests": requests,
             "offers": offers,
             "polling": polling,
+            "held_until": held[0].release_due_at if held else None,
             "revision": order.revision,
         },
     )
@@ -66,7 +70,12 @@ def changes_part(request: HttpRequest, order: Order) -> str:
         # The rules read these for each action: load them once. (The policy is part of the
         # cache key through `Shop.updated_at`, which saving a policy moves on.)
         prefetch_related_objects(
-            [order], "lines", "fulfillment_orders", "fulfillments", "change_requests"
+            [order],
+            "lines",
+            "fulfillment_orders",
+            "fulfillments",
+            "change_requests",
+            "warehouse_holds",
         )
         return render_changes(order, EditPolicy.for_shop(order.shop), now=now)
 
@@ -217,3 +226,16 @@ def withdraw(request: HttpRequest, token: str, pk: int) -> HttpResponse:
     return render(
         request, "edits/withdraw.html", {"order": order, "shop": order.shop, "change": change}
     )
+
+
+@require_http_methods(["GET", "POST"])
+def confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """ "Everything is right": the warehouse need not wait for the address window to end."""
+    order = access.order_for(request, token)
+    activate_language(request, order)
+    held = order.warehouse_holds.filter(released_at=None).exists()
+    if request.method == "POST":
+        if held:
+            actions.confirm_order(order=order)
+        return _back_to_order(token)
+    return render(request, "edits/confirm.html", {"order": order, "shop": order.shop, "held": held})

@@ -540,6 +540,7 @@ class OrderEvent(models.Model):
         SHIPPED = "shipment.created", _("A shipment is on its way")
         DELIVERED = "shipment.delivered", _("A shipment was delivered")
         DELIVERY_PROBLEM = "shipment.problem", _("The carrier reported a delivery problem")
+        CONFIRMED = "order.confirmed", _("You confirmed that everything is right")
         CHANGE_REQUESTED = "change.requested", _("You asked for a change")
         CHANGE_APPROVED = "change.approved", _("Your change was approved")
         CHANGE_REJECTED = "change.rejected", _("Your change was not approved")

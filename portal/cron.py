@@ -6,6 +6,7 @@ from django.conf import settings
 from rq import cron
 
 from edits.actions import sweep_changes
+from edits.holds import release_due
 from shopify.jobs import reconcile_shops, sweep_deliveries
 
 # Repair what lost webhooks left out of the mirror.
@@ -16,3 +17,5 @@ cron.register(
 cron.register(sweep_deliveries, queue_name="webhooks", interval=60)
 # The outbox of order changes: send again what never reached a worker.
 cron.register(sweep_changes, queue_name="shopify", interval=60)
+# Let the warehouse go on with orders whose address window has ended.
+cron.register(release_due, queue_name="shopify", interval=60)

@@ -474,6 +474,67 @@ def tags_add(context: Context, *, id: str, tags: list[str]) -> dict[str, Any]:
     return {"node": order, "userErrors": []}
 
 
+def _hold_error(message: str, code: str, field: list[str] | None = None) -> dict[str, Any]:
+    return {"field": field, "message": message, "code": code}
+
+
+HOLD_CODES = {
+    "splittable": "FULFILLMENT_ORDER_NOT_SPLITTABLE",
+    "handle": "DUPLICATE_FULFILLMENT_HOLD_HANDLE",
+    "maximum": "FULFILLMENT_ORDER_HOLD_LIMIT_REACHED",
+}
+
+
+@mutation("fulfillmentOrderHold")
+def fulfillment_order_hold(
+    context: Context, *, id: str, fulfillmentHold: dict[str, Any]
+) -> dict[str, Any]:
+    found = context.store.fulfillment_order_by_gid(id)
+    if found is None:
+        error = _hold_error(
+            "Fulfillment order does not exist.", "FULFILLMENT_ORDER_NOT_FOUND", ["id"]
+        )
+        return {"fulfillmentHold": None, "fulfillmentOrder": None, "userErrors": [error]}
+    order, fulfillment_order = found
+    try:
+        hold = context.store.hold_fulfillment_order(
+            order,
+            fulfillment_order,
+            reason=fulfillmentHold["reason"],
+            handle=fulfillmentHold.get("handle"),
+            notes=fulfillmentHold.get("reasonNotes"),
+        )
+    except NotAllowed as refused:
+        message = str(refused)
+        code = next((c for key, c in HOLD_CODES.items() if key in message), "TAKEN")
+        return {
+            "fulfillmentHold": None,
+            "fulfillmentOrder": fulfillment_order,
+            "userErrors": [_hold_error(message, code)],
+        }
+    return {"fulfillmentHold": hold, "fulfillmentOrder": fulfillment_order, "userErrors": []}
+
+
+@mutation("fulfillmentOrderReleaseHold")
+def fulfillment_order_release_hold(
+    context: Context, *, id: str, holdIds: list[str] | None = None, externalId: str | None = None
+) -> dict[str, Any]:
+    found = context.store.fulfillment_order_by_gid(id)
+    if found is None:
+        error = _hold_error(
+            "Fulfillment order does not exist.", "FULFILLMENT_ORDER_NOT_FOUND", ["id"]
+        )
+        return {"fulfillmentOrder": None, "userErrors": [error]}
+    order, fulfillment_order = found
+    ids = None if holdIds is None else [int(gid.rsplit("/", 1)[-1]) for gid in holdIds]
+    try:
+        context.store.release_fulfillment_holds(order, fulfillment_order, ids)
+    except NotAllowed as refused:
+        error = _hold_error(str(refused), "FULFILLMENT_ORDER_NOT_FOUND", ["id"])
+        return {"fulfillmentOrder": fulfillment_order, "userErrors": [error]}
+    return {"fulfillmentOrder": fulfillment_order, "userErrors": []}
+
+
 @mutation("orderCancel")
 def order_cancel(
     context: Context,

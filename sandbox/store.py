@@ -618,6 +618,69 @@ class Store:
             self._emit("fulfillment_orders/placed_on_hold", order, fulfillment_order)
             return hold
 
+    def fulfillment_order_by_gid(self, value: str) -> tuple[Order, FulfillmentOrder] | None:
+        number = value.rsplit("/", 1)[-1]
+        for order in self.orders.values():
+            for fulfillment_order in order.fulfillment_orders:
+                if str(fulfillment_order.id) == number:
+                    return order, fulfillment_order
+        return None
+
+    def hold_fulfillment_order(
+        self,
+        order: Order,
+        fulfillment_order: FulfillmentOrder,
+        *,
+        reason: str,
+        handle: str | None,
+        notes: str | None,
+    ) -> FulfillmentHold:
+        """fulfillmentOrderHold on one fulfillment order; NotAllowed carries Shopify's code."""
+        with self.lock:
+            if fulfillment_order.status in ("CLOSED", "CANCELLED", "IN_PROGRESS"):
+                raise NotAllowed("The fulfillment order is not in a splittable state.")
+            if handle and any(h.handle == handle for h in fulfillment_order.fulfillment_holds):
+                raise NotAllowed(
+                    "The handle provided for the fulfillment hold is already in use by this "
+                    "app for another hold on this fulfillment order."
+                )
+            if len(fulfillment_order.fulfillment_holds) >= 10:
+                raise NotAllowed(
+                    "The maximum number of fulfillment holds for this fulfillment order has "
+                    "been reached for this app. An app can only have up to 10 holds on a "
+                    "single fulfillment order at any one time."
+                )
+            hold = FulfillmentHold(
+                id=self._new_id(), reason=reason.upper(), handle=handle, reason_notes=notes
+            )
+            if fulfillment_order.status != "ON_HOLD":
+                fulfillment_order.status_before_hold = fulfillment_order.status
+                fulfillment_order.status = "ON_HOLD"
+            fulfillment_order.fulfillment_holds.append(hold)
+            fulfillment_order.updated_at = self._touch(order)
+            self._emit("fulfillment_orders/placed_on_hold", order, fulfillment_order)
+            return hold
+
+    def release_fulfillment_holds(
+        self, order: Order, fulfillment_order: FulfillmentOrder, hold_ids: Iterable[int] | None
+    ) -> FulfillmentOrder:
+        """fulfillmentOrderReleaseHold: the given holds (all when None); the order goes back to
+        work once none is left."""
+        with self.lock:
+            if fulfillment_order.status != "ON_HOLD":
+                raise NotAllowed("The fulfillment order is not on hold.")
+            wanted = None if hold_ids is None else set(hold_ids)
+            fulfillment_order.fulfillment_holds = [
+                hold
+                for hold in fulfillment_order.fulfillment_holds
+                if wanted is not None and hold.id not in wanted
+            ]
+            if not fulfillment_order.fulfillment_holds:
+                fulfillment_order.status = fulfillment_order.status_before_hold or "OPEN"
+            fulfillment_order.updated_at = self._touch(order)
+            self._emit("fulfillment_orders/hold_released", order, fulfillment_order)
+            return fulfillment_order
+
     def release_hold(self, order: Order) -> FulfillmentOrder:
         with self.lock:
             held = [fo for fo in order.fulfillment_orders if fo.status == "ON_HOLD"]

@@ -210,6 +210,27 @@ mutation TagsAdd($id: ID!, $tags: [String!]!) {
 }
 """
 
+# The warehouse waits while the shopper may still fix the address (EditPolicy.hold_during_window):
+# our own hold, under our own handle, released when the window ends or a change is applied.
+FULFILLMENT_ORDER_HOLD = """
+mutation FulfillmentOrderHold($id: ID!, $fulfillmentHold: FulfillmentOrderHoldInput!) {
+  fulfillmentOrderHold(id: $id, fulfillmentHold: $fulfillmentHold) {
+    fulfillmentHold { id handle }
+    fulfillmentOrder { id status }
+    userErrors { field message code }
+  }
+}
+"""
+
+FULFILLMENT_ORDER_RELEASE_HOLD = """
+mutation FulfillmentOrderReleaseHold($id: ID!, $holdIds: [ID!]) {
+  fulfillmentOrderReleaseHold(id: $id, holdIds: $holdIds) {
+    fulfillmentOrder { id status }
+    userErrors { field message code }
+  }
+}
+"""
+
 DOCUMENTS: dict[str, str] = {
     "OrdersUpdatedSince": ORDERS_UPDATED_SINCE,
     "OrdersCount": ORDERS_COUNT,
@@ -222,4 +243,6 @@ DOCUMENTS: dict[str, str] = {
     "OrderState": ORDER_STATE,
     "OrderCancel": ORDER_CANCEL,
     "TagsAdd": TAGS_ADD,
+    "FulfillmentOrderHold": FULFILLMENT_ORDER_HOLD,
+    "FulfillmentOrderReleaseHold": FULFILLMENT_ORDER_RELEASE_HOLD,
 }

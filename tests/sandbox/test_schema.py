@@ -106,6 +106,8 @@ def variables_for(name: str, sandbox: Sandbox) -> dict[str, Any]:
     order, unshipped = sandbox.store.order(1001), sandbox.store.order(1002)
     subscription = sandbox.store.subscribe(topic="ORDERS_CREATE", uri="https://portal.test/a")
     since = "updated_at:>='2026-11-01T00:00:00Z'"
+    sandbox.hold(1002, handle="someone-else")
+    held = unshipped.fulfillment_orders[0]
     table = {
         "OrdersUpdatedSince": {"first": 2, "query": since},
         "OrdersCount": {"query": since},
@@ -131,6 +133,11 @@ def variables_for(name: str, sandbox: Sandbox) -> dict[str, Any]:
             "webhookSubscription": {"uri": "https://portal.test/b"},
         },
         "OrderUpdate": {"input": {"id": order.gid, "email": "emma.j@example.com"}},
+        "FulfillmentOrderHold": {
+            "id": unshipped.fulfillment_orders[0].gid,
+            "fulfillmentHold": {"reason": "OTHER", "handle": "order-portal-window"},
+        },
+        "FulfillmentOrderReleaseHold": {"id": held.gid},
     }
     if name not in table:
         pytest.fail(f"{name} is a new document: add the variables the client sends with it")

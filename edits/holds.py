@@ -1,0 +1,124 @@
+"""The warehouse waits while the shopper may still fix the address (`hold_during_window`, off by
+default): a new order's open fulfilment orders are put on hold under our own handle, and released
+when the address window ends, when a change has been applied, or when the shopper confirms that
+all is right. Other apps' and the merchant's holds are never touched: we release only the holds
+we placed, by their ids.
+
+Jobs take primary keys and are idempotent: an order already held is not held twice, and a hold
+already released is not released again.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from edits import rules
+from edits.models import EditPolicy, Kind, WarehouseHold
+from orders.models import Order
+from shopify import documents, queue
+from shopify.client import Client, UserErrors
+
+logger = logging.getLogger(__name__)
+
+HANDLE = "order-portal-address-window"
+Release = WarehouseHold.Release
+
+
+def place(order_id: int) -> int:
+    """Hold a new order's open fulfilment orders until its address window ends. Returns how many
+    holds were placed."""
+    order = Order.objects.select_related("shop").filter(pk=order_id).first()
+    if order is None or order.is_cancelled:
+        return 0
+    policy = EditPolicy.for_shop(order.shop)
+    if not (policy.hold_during_window and policy.address_enabled):
+        return 0
+    closing = rules.closes_at(Kind.ADDRESS, order, policy)
+    if timezone.now() >= closing or order.warehouse_holds.filter(released_at=None).exists():
+        return 0
+    client = Client.for_shop(order.shop)
+    node = client.query(documents.ORDER_STATE, {"id": f"gid://shopify/Order/{order.shopify_id}"})
+    fulfillment_orders = ((node.get("order") or {}).get("fulfillmentOrders") or {}).get("nodes")
+    placed = 0
+    for fulfillment_order in fulfillment_orders or []:
+        if fulfillment_order["status"] != "OPEN":
+            continue
+        try:
+            result = client.mutate(
+                documents.FULFILLMENT_ORDER_HOLD,
+                {
+                    "id": fulfillment_order["id"],
+                    "fulfillmentHold": {
+                        "reason": "OTHER",
+                        "reasonNotes": "The customer may still correct the delivery address "
+                        f"until {closing:%Y-%m-%d %H:%M} UTC (order portal).",
+                        "handle": HANDLE,
+                    },
+                },
+                payload="fulfillmentOrderHold",
+            )
+        except UserErrors as refused:  # already held by us, not holdable any more
+            logger.info("%s not held: %s", order.name, refused)
+            continue
+        try:
+            with transaction.atomic():
+                WarehouseHold.objects.create(
+                    order=order,
+                    fulfillment_order_gid=fulfillment_order["id"],
+                    hold_gid=result["fulfillmentHold"]["id"],
+                    release_due_at=closing,
+                )
+        except IntegrityError:
+            continue  # a concurrent job recorded it first
+        placed += 1
+    if placed:
+        order.bump_revision()  # the order page offers "all is right, ship it"
+    return placed
+
+
+def release(order_id: int, because: str) -> int:
+    """Release the holds we placed on the order; how many were released."""
+    holds = list(WarehouseHold.objects.filter(order_id=order_id, released_at=None))
+    if not holds:
+        return 0
+    order = Order.objects.select_related("shop").get(pk=order_id)
+    client = Client.for_shop(order.shop)
+    for hold in holds:
+        if because != Release.CANCELLED:
+            try:
+                client.mutate(
+                    documents.FULFILLMENT_ORDER_RELEASE_HOLD,
+                    {"id": hold.fulfillment_order_gid, "holdIds": [hold.hold_gid]},
+                    payload="fulfillmentOrderReleaseHold",
+                )
+            except UserErrors as refused:  # released in Shopify's admin meanwhile: done too
+                logger.info("hold %s of %s: %s", hold.hold_gid, order.name, refused)
+        WarehouseHold.objects.filter(pk=hold.pk).update(
+            released_at=timezone.now(), released_because=because
+        )
+    order.bump_revision()
+    return len(holds)
+
+
+def release_due() -> int:
+    """The scheduler's run (every minute): release the holds whose address window ended."""
+    due = (
+        WarehouseHold.objects.filter(released_at=None, release_due_at__lte=timezone.now())
+        .values_list("order_id", flat=True)
+        .distinct()
+    )
+    count = 0
+    with transaction.atomic():
+        for order_id in due:
+            queue.enqueue(
+                release,
+                order_id,
+                Release.WINDOW_ENDED,
+                queue="shopify",
+                job_id=f"release-{order_id}",
+            )
+            count += 1
+    return count
