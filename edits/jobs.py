@@ -35,6 +35,9 @@ def push_change(request_id: int) -> None:
     if request is None:
         return
     order = request.order
+    if not order.shop.is_active:  # the merchant uninstalled the app: nothing more is sent
+        actions.mark_failed(request=request, code="refused", message="the shop is disconnected")
+        return
     policy = EditPolicy.for_shop(order.shop)
     client = Client.for_shop(order.shop)
     try:
