@@ -177,7 +177,7 @@ class ChangeRequestAdmin(admin.ModelAdmin):
             ),
         )
 
-    def _each(self, request: HttpRequest, queryset: QuerySet, act, done: str) -> None:  # type: ignore[no-untyped-def]
+    def _each(self, request: HttpRequest, queryset: QuerySet, act, done) -> None:  # type: ignore[no-untyped-def]
         count = 0
         for change in queryset:
             try:
@@ -190,7 +190,7 @@ class ChangeRequestAdmin(admin.ModelAdmin):
                     messages.WARNING,
                 )
         if count:
-            self.message_user(request, done % {"count": count}, messages.SUCCESS)
+            self.message_user(request, done(count) % {"count": count}, messages.SUCCESS)
 
     @admin.action(description=_("Approve the selected changes"), permissions=["change"])
     def approve_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
@@ -198,7 +198,7 @@ class ChangeRequestAdmin(admin.ModelAdmin):
             request,
             queryset,
             lambda change: actions.approve(request=change, actor=agent(request)),
-            _("%(count)s approved."),
+            lambda n: ngettext("%(count)s change approved.", "%(count)s changes approved.", n),
         )
 
     @admin.action(description=_("Reject the selected changes…"), permissions=["change"])
@@ -210,7 +210,7 @@ class ChangeRequestAdmin(admin.ModelAdmin):
                 request,
                 queryset,
                 lambda change: actions.reject(request=change, actor=agent(request), reason=reason),
-                _("%(count)s rejected."),
+                lambda n: ngettext("%(count)s change rejected.", "%(count)s changes rejected.", n),
             )
             return None
         return render(
@@ -235,5 +235,5 @@ class ChangeRequestAdmin(admin.ModelAdmin):
             request,
             queryset,
             lambda change: actions.retry(request=change, actor=agent(request)),
-            _("%(count)s sent again."),
+            lambda n: ngettext("%(count)s change sent again.", "%(count)s changes sent again.", n),
         )
