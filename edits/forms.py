@@ -142,22 +142,6 @@ CANCEL_REASONS = [
     ("delivery_too_slow", _("Delivery takes too long")),
 ]
 
-# The keys of Shopify's REST address, in the mirror's order.
-ADDRESS_KEYS = (
-    "first_name",
-    "last_name",
-    "company",
-    "address1",
-    "address2",
-    "city",
-    "province",
-    "province_code",
-    "zip",
-    "country",
-    "country_code",
-    "phone",
-)
-
 
 # -- Text -------------------------------------------------------------------------------------
 

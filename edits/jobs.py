@@ -15,6 +15,7 @@ from typing import Any
 from edits import actions, emails, holds, rules
 from edits.forms import AddressForm, ContactForm
 from edits.models import ChangeRequest, EditPolicy, Kind, WarehouseHold
+from orders.addresses import ADDRESS_FIELDS
 from orders.models import Order
 from shopify import documents, sync
 from shopify.client import Client, Permanent, Transient, UserErrors
@@ -125,19 +126,17 @@ def send(client: Client, request: ChangeRequest) -> None:
 
 
 def mailing_address(address: dict[str, Any]) -> dict[str, Any]:
-    """Our REST-shaped address -> Shopify's MailingAddressInput."""
-    return {
-        "firstName": address.get("first_name") or "",
-        "lastName": address.get("last_name") or "",
-        "company": address.get("company") or "",
-        "address1": address.get("address1") or "",
-        "address2": address.get("address2") or "",
-        "city": address.get("city") or "",
-        "provinceCode": address.get("province_code") or None,
-        "zip": address.get("zip") or "",
-        "countryCode": address.get("country_code") or None,
-        "phone": address.get("phone") or None,
+    """Our REST-shaped address -> Shopify's MailingAddressInput (which names the country's code
+    `countryCode`, where the address it reads back says `countryCodeV2`). The country follows
+    its code, and the province its code where there is one."""
+    fields = {
+        ("countryCode" if name == "countryCodeV2" else name): address.get(key) or None
+        for key, name in ADDRESS_FIELDS
+        if key not in ("country", "province")
     }
+    if not fields["provinceCode"] and address.get("province"):
+        fields["province"] = address["province"]
+    return fields
 
 
 def add_tags(client: Client, order: Order, policy: EditPolicy) -> None:

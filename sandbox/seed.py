@@ -398,7 +398,7 @@ ORDERS = [
         ],
     ),
     # Confirmed.
-    DemoOrder(1012, "JP", "ja", "JPY", "kenji@example.com", [("cap", 1), ("socks", 1)], 0.5),
+    DemoOrder(1012, "JP", "ja", "JPY", "kenji@example.com", [("cap", 1), ("socks", 1)], 0.05),
     # Delivered.
     DemoOrder(
         1013,

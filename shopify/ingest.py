@@ -20,6 +20,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.dateparse import parse_datetime
 
+from orders.addresses import ADDRESS_FIELDS, ADDRESS_KEYS
 from orders.models import (
     Fulfillment,
     FulfillmentLine,
@@ -31,20 +32,6 @@ from orders.models import (
     TrackingEvent,
 )
 
-ADDRESS_KEYS = (
-    "first_name",
-    "last_name",
-    "company",
-    "address1",
-    "address2",
-    "city",
-    "province",
-    "province_code",
-    "zip",
-    "country",
-    "country_code",
-    "phone",
-)
 SHIPMENT_STATUSES = set(Fulfillment.ShipmentStatus.values)
 
 
@@ -217,7 +204,7 @@ def order_from_rest(payload: dict[str, Any]) -> OrderFacts:
         customer_locale=payload.get("customer_locale") or "",
         currency=payload.get("presentment_currency") or payload.get("currency") or "",
         subtotal=money(payload, "current_subtotal_price"),
-        shipping=money(payload, "total_shipping_price"),
+        shipping=money(payload, "current_shipping_price"),
         tax=money(payload, "current_total_tax"),
         discounts=money(payload, "current_total_discounts"),
         total=money(payload, "current_total_price"),
@@ -322,20 +309,7 @@ def order_from_graphql(node: dict[str, Any]) -> OrderFacts:
         cancelled_at=moment(node.get("cancelledAt")),
         cancel_reason=lower(node.get("cancelReason")),
         closed_at=moment(node.get("closedAt")),
-        shipping_address={
-            "first_name": address.get("firstName") or "",
-            "last_name": address.get("lastName") or "",
-            "company": address.get("company") or "",
-            "address1": address.get("address1") or "",
-            "address2": address.get("address2") or "",
-            "city": address.get("city") or "",
-            "province": address.get("province") or "",
-            "province_code": address.get("provinceCode") or "",
-            "zip": address.get("zip") or "",
-            "country": address.get("country") or "",
-            "country_code": address.get("countryCodeV2") or "",
-            "phone": address.get("phone") or "",
-        }
+        shipping_address={key: address.get(name) or "" for key, name in ADDRESS_FIELDS}
         if address
         else {},
         tags=[tag.strip() for tag in node.get("tags") or [] if tag.strip()],

@@ -22,7 +22,6 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from edits.forms import (
-    ADDRESS_KEYS,
     CANCEL_REASONS,
     AddressForm,
     CancelForm,
@@ -30,6 +29,7 @@ from edits.forms import (
     WarehouseLimits,
 )
 from edits.models import EditPolicy
+from orders.addresses import ADDRESS_KEYS
 from shopify.client import UserError
 from tests.factories import US_ADDRESS
 
