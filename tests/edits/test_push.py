@@ -171,6 +171,21 @@ def test_a_transient_fault_is_retried_and_applied_once(
     assert request.attempts <= 2
 
 
+def test_access_denied_fails_at_once_and_changes_nothing(
+    live: Order, shopify: Sandbox, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    with django_capture_on_commit_callbacks(execute=False):
+        request = actions.request_change(
+            order=live, kind=Kind.CONTACT, after={"email": "new@example.com", "phone": ""}
+        )
+    shopify.faults.access_denied(times=1)
+    jobs.push_change(request.pk)  # permanent: no exception for RQ to retry
+    request.refresh_from_db()
+    assert request.status == "failed" and request.failure_code == "refused"
+    assert request.failure_text == "We could not make this change. Please contact us."
+    assert shopify.order_state(live.number)["email"] == "alice@example.com"
+
+
 def test_redis_down_at_submission_then_up_the_change_arrives(
     client: Client,
     live: Order,

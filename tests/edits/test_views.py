@@ -8,6 +8,8 @@ from datetime import timedelta
 import pytest
 from django.test import Client
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from edits.models import ChangeRequest, EditPolicy, Kind
 from orders import access
@@ -166,3 +168,43 @@ def test_change_pages_need_access(client: Client, order: Order) -> None:
     assert client.get("/o/not-a-token/change/address/").status_code == 404
     assert client.post("/o/not-a-token/cancel/", {"confirm": "on"}).status_code == 404
     assert not ChangeRequest.objects.exists()
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    data=st.dictionaries(
+        st.sampled_from(
+            [
+                "first_name",
+                "last_name",
+                "address1",
+                "address2",
+                "city",
+                "province",
+                "zip",
+                "phone",
+                "email",
+                "confirm",
+                "reason",
+                "step",
+                "company",
+            ]
+        ),  # fmt: skip
+        st.text(max_size=40),
+        max_size=10,
+    ),
+    path=st.sampled_from(["change/address/", "change/contact/", "cancel/"]),
+)
+def test_any_post_is_answered_without_a_server_error(
+    client: Client, order: Order, data: dict, path: str
+) -> None:
+    ChangeRequest.objects.all().delete()
+    response = client.post(page(order) + path, data)
+    assert response.status_code < 500
+    made = ChangeRequest.objects.exists()
+    # A request is made only by a valid submission, which always answers with a redirect.
+    assert made == (response.status_code == 302)
