@@ -346,6 +346,10 @@ class LineItem(models.Model):
         max_digits=14, decimal_places=3, help_text=_("Unit price in the order's currency.")
     )
     requires_shipping = models.BooleanField(default=True)
+    # The product's type and tags, which return rules look at (a "final-sale" tag). Only the
+    # Admin API tells them: webhooks' line items do not carry them.
+    product_type = models.CharField(max_length=255, blank=True)
+    product_tags = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["position", "pk"]

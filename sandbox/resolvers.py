@@ -301,8 +301,14 @@ def line_price(line: LineItem, info: GraphQLResolveInfo) -> dict[str, Any]:
 
 
 @resolves("LineItem", "product")
-def line_product(line: LineItem, _info: GraphQLResolveInfo) -> dict[str, str] | None:
-    return {"id": gid("Product", line.product_id)} if line.product_id else None
+def line_product(line: LineItem, _info: GraphQLResolveInfo) -> dict[str, Any] | None:
+    if not line.product_id:
+        return None
+    return {
+        "id": gid("Product", line.product_id),
+        "productType": line.product_type,
+        "tags": list(line.product_tags),
+    }
 
 
 @resolves("LineItem", "variant")

@@ -37,6 +37,18 @@ PRODUCTS = {
     "bottle": ("Insulated bottle", Decimal("32.00")),
 }
 VARIANT_TITLES = {"tee": "M / Navy", "hoodie": "L / Forest", "sneaker": "EU 42", "socks": "39–42"}
+# Product types and tags, which return rules look at: socks are a final sale (hygiene).
+PRODUCT_TYPES = {
+    "tee": "Apparel",
+    "hoodie": "Apparel",
+    "cap": "Accessories",
+    "mug": "Camp kitchen",
+    "sneaker": "Footwear",
+    "socks": "Apparel",
+    "backpack": "Bags",
+    "bottle": "Camp kitchen",
+}
+PRODUCT_TAGS = {"socks": ("final-sale",), "sneaker": ("new-arrival",)}
 FIRST_PRODUCT_ID = 8_430_112_000_101
 FIRST_VARIANT_ID = 45_602_110_000_101
 SHIPPING = Decimal("6.90")
@@ -624,4 +636,6 @@ def _line(key: str, quantity: int, currency: str) -> NewLine:
         product_id=FIRST_PRODUCT_ID + position,
         variant_id=FIRST_VARIANT_ID + position,
         image_url=f"/static/demo/{key}.svg",  # the portal's own pictures of the demo products
+        product_type=PRODUCT_TYPES[key],
+        product_tags=PRODUCT_TAGS.get(key, ()),
     )

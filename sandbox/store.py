@@ -113,6 +113,8 @@ class NewLine:
     variant_id: int | None = None
     image_url: str | None = None
     requires_shipping: bool = True
+    product_type: str = ""
+    product_tags: tuple[str, ...] = ()
 
 
 @dataclass
@@ -131,6 +133,8 @@ class LineItem(Entity):
     order_id: int
     fulfilled_quantity: int = 0
     fulfillable_quantity: int = 0  # what is left to ship: 0 once the order is cancelled
+    product_type: str = ""
+    product_tags: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -423,6 +427,8 @@ class Store:
                     sku=line.sku,
                     variant_title=line.variant_title,
                     product_id=line.product_id,
+                    product_type=line.product_type,
+                    product_tags=tuple(line.product_tags),
                     variant_id=line.variant_id,
                     image_url=line.image_url,
                     requires_shipping=line.requires_shipping,

@@ -52,7 +52,7 @@ fragment OrderFields on Order {
       unfulfilledQuantity
       requiresShipping
       originalUnitPriceSet { presentmentMoney { amount } }
-      product { id }
+      product { id productType tags }
       variant { id }
       image { url }
     }

@@ -83,6 +83,9 @@ class LineFacts:
     fulfillable_quantity: int
     price: Decimal
     requires_shipping: bool
+    # None when the source does not say (REST line items): what another source filled stays.
+    product_type: str | None = None
+    product_tags: list[str] | None = None
 
 
 @dataclass
@@ -328,6 +331,8 @@ def order_from_graphql(node: dict[str, Any]) -> OrderFacts:
                 fulfillable_quantity=int(line.get("unfulfilledQuantity") or 0),
                 price=amount(line.get("originalUnitPriceSet")),
                 requires_shipping=bool(line.get("requiresShipping", True)),
+                product_type=(line.get("product") or {}).get("productType") or "",
+                product_tags=list((line.get("product") or {}).get("tags") or []),
             )
             for position, line in enumerate((node.get("lineItems") or {}).get("nodes") or [])
         ],
@@ -405,6 +410,8 @@ def apply_order(shop: Shop, facts: OrderFacts) -> Order | None:
                 "title": line.title,
                 "variant_title": line.variant_title,
                 **({"image_url": line.image_url} if line.image_url else {}),
+                **({"product_type": line.product_type} if line.product_type is not None else {}),
+                **({"product_tags": line.product_tags} if line.product_tags is not None else {}),
                 "quantity": line.quantity,
                 "fulfillable_quantity": line.fulfillable_quantity,
                 "price": line.price,
