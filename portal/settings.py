@@ -111,6 +111,7 @@ INSTALLED_APPS = [
     "orders",
     "shopify",
     "edits",
+    "returns",
     "portal",
 ]
 

@@ -1,0 +1,226 @@
+"""Returns and exchanges after delivery: the merchant's rules, and the shopper's requests.
+
+A `ReturnRequest` follows Shopify's return statuses (REQUESTED, OPEN, DECLINED, CLOSED, CANCELED)
+and adds what the shopper needs to see (DESIGN.md); only `actions.py` moves it along
+`ReturnRequest.NEXT`. Each `ReturnLine` says how many of an order line come back, why, and what
+the shopper wants instead: an exchange first, then store credit, then a refund.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from orders.models import LineItem, Order, Shop
+
+
+class Resolution(models.TextChoices):
+    """What the shopper gets for an item, in the order the flow offers them."""
+
+    EXCHANGE = "exchange", _("Exchange for another size or colour")
+    STORE_CREDIT = "store_credit", _("Store credit")
+    REFUND = "refund", _("Refund to the original payment")
+
+
+class AutoApproval(models.TextChoices):
+    NONE = "none", _("never: an agent decides every return")
+    ALL = "all", _("always")
+    UNDER_AMOUNT = "under_amount", _("when the items are worth less than an amount")
+    REASONS = "reasons", _("for the reasons chosen below")
+
+
+def validate_overrides(value: Any) -> None:
+    """{"US": {"window_days": 45, "resolutions": ["refund"]}, ...}"""
+    if not isinstance(value, dict):
+        raise ValidationError(_('Use an object like {"US": {"window_days": 45}}.'))
+    for country, override in value.items():
+        if not (isinstance(country, str) and len(country) == 2 and country.isupper()):
+            raise ValidationError(
+                _("%(key)s is not a two-letter country code."), params={"key": country}
+            )
+        if not isinstance(override, dict) or set(override) - {"window_days", "resolutions"}:
+            raise ValidationError(
+                _("%(key)s: only window_days and resolutions can be overridden."),
+                params={"key": country},
+            )
+        days = override.get("window_days", 0)
+        if not isinstance(days, int) or days < 0:
+            raise ValidationError(
+                _("%(key)s: window_days must be a whole number of days."), params={"key": country}
+            )
+        if not set(override.get("resolutions", [])) <= set(Resolution.values):
+            raise ValidationError(_("%(key)s: unknown resolution."), params={"key": country})
+
+
+class ReturnPolicy(models.Model):
+    """What a shop's shoppers may return, until when, and for what. One per shop."""
+
+    shop = models.OneToOneField(Shop, on_delete=models.CASCADE, related_name="return_policy")
+    enabled = models.BooleanField(_("returns through the portal"), default=True)
+    window_days = models.PositiveIntegerField(
+        _("return window (days after delivery)"),
+        default=30,
+        help_text=_("Counted from delivery, or from shipping when no delivery date is known."),
+    )
+    excluded_tags = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=_('Product tags that cannot be returned, e.g. ["final-sale"].'),
+    )
+    excluded_product_types = models.JSONField(default=list, blank=True)
+    resolutions = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=_('Offered, in this order: "exchange", "store_credit", "refund".'),
+    )
+    store_credit_bonus_percent = models.DecimalField(
+        max_digits=5, decimal_places=2, default=Decimal("0"),
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )  # fmt: skip
+    restocking_fee_percent = models.DecimalField(
+        max_digits=5, decimal_places=2, default=Decimal("0"),
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )  # fmt: skip
+    return_shipping_fee = models.DecimalField(
+        max_digits=14, decimal_places=2, default=Decimal("0"), validators=[MinValueValidator(0)]
+    )
+    fees_waived_for_exchanges = models.BooleanField(default=True)
+    auto_approval = models.CharField(max_length=16, choices=AutoApproval, default=AutoApproval.NONE)
+    auto_approval_under = models.DecimalField(
+        max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    country_overrides = models.JSONField(default=dict, blank=True, validators=[validate_overrides])
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("return policy")
+        verbose_name_plural = _("return policies")
+
+    def __str__(self) -> str:
+        return str(self.shop)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        # Order pages (and what they offer) are cached under the shop's `updated_at`.
+        Shop.objects.filter(pk=self.shop_id).update(updated_at=timezone.now())
+
+    @classmethod
+    def for_shop(cls, shop: Shop) -> ReturnPolicy:
+        """The shop's policy, or the defaults (unsaved: reading never writes)."""
+        return cls.objects.filter(shop=shop).first() or cls(
+            shop=shop,
+            excluded_tags=["final-sale"],
+            resolutions=[Resolution.EXCHANGE, Resolution.STORE_CREDIT, Resolution.REFUND],
+        )
+
+    def window_days_for(self, country_code: str) -> int:
+        override = self.country_overrides.get(country_code.upper(), {})
+        return int(override.get("window_days", self.window_days))
+
+    def resolutions_for(self, country_code: str) -> list[str]:
+        override = self.country_overrides.get(country_code.upper(), {})
+        allowed = override.get("resolutions", self.resolutions)
+        return [r for r in Resolution.values if r in allowed]
+
+
+class ReturnReason(models.Model):
+    """One of the merchant's return reasons, with its label in each language."""
+
+    policy = models.ForeignKey(ReturnPolicy, on_delete=models.CASCADE, related_name="reasons")
+    code = models.SlugField(max_length=64)
+    labels = models.JSONField(
+        default=dict,
+        help_text=_('The label in each language, e.g. {"en": "Too small", "de": "Zu klein"}.'),
+    )
+    photo_required = models.BooleanField(default=False)
+    auto_approved = models.BooleanField(
+        default=False, help_text=_("Approved without an agent when the policy says so.")
+    )
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "code"], name="return_reason_code_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    def label(self, language: str) -> str:
+        """In `language`, else its base language, else English, else the code."""
+        return (
+            self.labels.get(language)
+            or self.labels.get(language.split("-")[0])
+            or self.labels.get("en")
+            or self.code
+        )
+
+
+class ReturnRequest(models.Model):
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("Requested")
+        APPROVED = "approved", _("Approved")
+        IN_TRANSIT = "in_transit", _("On its way back")
+        RECEIVED = "received", _("Received")
+        RESOLVED = "resolved", _("Resolved")
+        CLOSED = "closed", pgettext_lazy("return", "Closed")
+        DECLINED = "declined", _("Declined")
+        CANCELLED = "cancelled", pgettext_lazy("return", "Cancelled")
+
+    # DESIGN.md's state machine: where each status may go next.
+    NEXT: dict[str, set[str]] = {
+        Status.REQUESTED: {Status.APPROVED, Status.DECLINED, Status.CANCELLED},
+        Status.APPROVED: {Status.IN_TRANSIT, Status.RECEIVED, Status.CANCELLED},
+        Status.IN_TRANSIT: {Status.RECEIVED},
+        Status.RECEIVED: {Status.RESOLVED},
+        Status.RESOLVED: {Status.CLOSED},
+        Status.CLOSED: set(),
+        Status.DECLINED: set(),
+        Status.CANCELLED: set(),
+    }
+    # Items in these returns are not returnable again.
+    SPENT = (Status.DECLINED, Status.CANCELLED)
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="return_requests")
+    number = models.CharField(max_length=32, unique=True)
+    status = models.CharField(max_length=16, choices=Status, default=Status.REQUESTED)
+    shopify_return_id = models.BigIntegerField(null=True, blank=True)
+    decline_reason = models.TextField(blank=True)
+    requested_by = models.CharField(max_length=255, default="shopper")
+    decided_by = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("return")
+
+    def __str__(self) -> str:
+        return self.number
+
+    def can_move_to(self, status: str) -> bool:
+        return status in self.NEXT[self.status]
+
+
+class ReturnLine(models.Model):
+    request = models.ForeignKey(ReturnRequest, on_delete=models.CASCADE, related_name="lines")
+    line_item = models.ForeignKey(LineItem, on_delete=models.CASCADE, related_name="return_lines")
+    quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    reason = models.ForeignKey(ReturnReason, on_delete=models.SET_NULL, null=True, blank=True)
+    comment = models.TextField(blank=True)
+    # Checked to be an image by the upload form before it is stored.
+    photo = models.FileField(upload_to="returns/%Y/%m/", blank=True)
+    resolution = models.CharField(max_length=16, choices=Resolution)
+    exchange_variant_id = models.BigIntegerField(null=True, blank=True)
+    condition = models.CharField(max_length=255, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.line_item.title}"

@@ -1,0 +1,116 @@
+"""Which items of an order may be returned, how many, until when, and if not, why not: the
+merchant's `ReturnPolicy` applied to the mirror, as pure functions (no writes, no HTTP).
+
+The window is counted per shipment, in the shop's time zone: from the day a parcel was
+delivered (from the day it shipped when no delivery date is known), it stays open to the end of
+the last day. Items of one line that travelled in two parcels may so have two windows; what was
+already asked back is taken off what is returnable, whichever parcel it came in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.utils.translation import gettext_lazy as _
+
+from orders.decisions import Decision
+from orders.formatting import moment
+from orders.models import LineItem, Order
+from returns.models import ReturnPolicy, ReturnRequest
+
+
+@dataclass(frozen=True)
+class LineEligibility:
+    line: LineItem
+    decision: Decision
+    returnable: int = 0  # how many of the line may be asked back now
+    last_day: date | None = None  # the last day of the latest open window
+
+
+def _window_end(day: date, policy: ReturnPolicy, order: Order) -> datetime:
+    """The first moment after the window, in the shop's time zone."""
+    days = policy.window_days_for(order.country_code or "")
+    return datetime.combine(day + timedelta(days=days + 1), time.min, tzinfo=order.shop.zone)
+
+
+def line_eligibility(
+    order: Order, line: LineItem, policy: ReturnPolicy, *, now: datetime
+) -> LineEligibility:
+    if not policy.enabled:
+        return LineEligibility(
+            line,
+            Decision.no("switched_off", _("Please contact us to return items from this order.")),
+        )
+    if order.is_cancelled:
+        return LineEligibility(line, Decision.no("cancelled", _("This order was cancelled.")))
+    if set(line.product_tags) & set(policy.excluded_tags) or (
+        line.product_type and line.product_type in policy.excluded_product_types
+    ):
+        return LineEligibility(line, Decision.no("final_sale", _("Final sale")))
+    if not line.requires_shipping:
+        return LineEligibility(
+            line, Decision.no("not_returnable", _("This item cannot be returned."))
+        )
+    parcels = [
+        (shipment, part.quantity)
+        for shipment in order.shipments
+        for part in shipment.lines.all()
+        if part.line_item_id == line.pk
+    ]
+    shipped = min(line.quantity, sum(quantity for _shipment, quantity in parcels))
+    if not shipped:
+        return LineEligibility(
+            line, Decision.no("not_shipped", _("This item has not shipped yet."))
+        )
+    asked_back = sum(
+        returned.quantity
+        for returned in line.return_lines.all()
+        if returned.request.status not in ReturnRequest.SPENT
+    )
+    left = shipped - asked_back
+    if left <= 0:
+        return LineEligibility(line, Decision.no("already_returned", _("Already returned")))
+    zone = order.shop.zone
+    open_quantity, last_day, closed_on = 0, None, None
+    for shipment, quantity in parcels:
+        start = (shipment.delivered_at or shipment.shipped_at).astimezone(zone).date()
+        end = _window_end(start, policy, order)
+        day = end.date() - timedelta(days=1)
+        if now < end:
+            open_quantity += quantity
+            last_day = max(last_day or day, day)
+        else:
+            closed_on = max(closed_on or day, day)
+    returnable = min(left, open_quantity)
+    if returnable <= 0:
+        return LineEligibility(
+            line,
+            Decision.no(
+                "window_closed",
+                _("The return window closed on %(date)s.")
+                % {"date": moment(closed_on, zone, "long_date")},
+            ),
+            last_day=closed_on,
+        )
+    return LineEligibility(line, Decision.yes(), returnable=returnable, last_day=last_day)
+
+
+def eligibility(order: Order, policy: ReturnPolicy, *, now: datetime) -> list[LineEligibility]:
+    """Every line of the order, returnable or not, with its reason."""
+    return [line_eligibility(order, line, policy, now=now) for line in order.lines.all()]
+
+
+def can_return(order: Order, policy: ReturnPolicy, *, now: datetime) -> Decision:
+    """May the shopper start a return at all? The first line's refusal explains a no."""
+    lines = eligibility(order, policy, now=now)
+    if any(item.decision for item in lines):
+        return Decision.yes()
+    if not lines:
+        return Decision.no("nothing_to_return", _("This order has nothing to return."))
+    return lines[0].decision
+
+
+def resolutions(order: Order, policy: ReturnPolicy) -> list[str]:
+    """The resolutions offered for this order's destination, exchange first."""
+    return policy.resolutions_for(order.country_code or "")
