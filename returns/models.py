@@ -169,7 +169,7 @@ class ReturnRequest(models.Model):
         REQUESTED = "requested", _("Requested")
         APPROVED = "approved", _("Approved")
         IN_TRANSIT = "in_transit", _("On its way back")
-        RECEIVED = "received", _("Received")
+        RECEIVED = "received", pgettext_lazy("return", "Received")
         RESOLVED = "resolved", _("Resolved")
         CLOSED = "closed", pgettext_lazy("return", "Closed")
         DECLINED = "declined", _("Declined")
