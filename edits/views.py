@@ -98,7 +98,7 @@ def changes(request: HttpRequest, token: str) -> HttpResponse:
     html = changes_part(request, order)
     response = HttpResponse(html)
     response.headers["Cache-Control"] = "private, no-store"
-    if 'hx-trigger="every' not in html:
+    if 'hx-get="changes/' not in html:
         # The last change settled: the rest of the page (the address, the stage) changed too.
         response.headers["HX-Refresh"] = "true"
     return response

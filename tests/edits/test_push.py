@@ -92,7 +92,7 @@ def test_an_address_change_reaches_shopify_and_comes_back(
     kinds = list(live.events.values_list("kind", flat=True))
     assert OrderEvent.Kind.CHANGE_REQUESTED in kinds and OrderEvent.Kind.CHANGE_APPLIED in kinds
     html = client.get(f"/o/{access.link_token(live)}/").content.decode()
-    assert "Applied" in html and 'hx-trigger="every 2s"' not in html  # polling stopped
+    assert "Applied" in html and 'hx-get="changes/' not in html  # polling stopped
 
 
 def test_a_fulfilment_started_meanwhile_is_a_conflict_and_shopify_is_untouched(

@@ -100,7 +100,7 @@ def test_an_address_change_is_previewed_then_requested_once(
 
     html = client.get(page(order)).content.decode()
     assert "Sending your change to the shop" in html
-    assert 'hx-trigger="every 2s"' in html  # polls while the change is on its way
+    assert 'hx-trigger="load delay:500ms, every 2s"' in html  # polls while it is on its way
 
 
 def test_an_invalid_address_changes_nothing(client: Client, order: Order) -> None:
