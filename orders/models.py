@@ -551,6 +551,10 @@ class OrderEvent(models.Model):
         CHANGE_WITHDRAWN = "change.withdrawn", _("You withdrew a change")
         CHANGE_APPLIED = "change.applied", _("Your change was made")
         CHANGE_FAILED = "change.failed", _("A change could not be made")
+        RETURN_REQUESTED = "return.requested", _("You asked to return items")
+        RETURN_APPROVED = "return.approved", _("Your return was approved")
+        RETURN_DECLINED = "return.declined", _("Your return was declined")
+        RETURN_CANCELLED = "return.cancelled", _("Your return was cancelled")
         LINK_REVOKED = "access.links_revoked", _("Order links revoked")
         LOOKUP_GRANTED = "access.lookup_granted", _("Order opened by lookup")
 

@@ -1,0 +1,140 @@
+"""Asking for a return: the rules asked again under the lock, quantities, reasons and photos,
+the resolutions a destination allows, automatic approval, and the state machine."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from orders.models import Order, OrderEvent, Shop
+from returns import actions
+from returns.actions import ReturnItem
+from returns.models import ReturnPolicy, ReturnReason, ReturnRequest
+from tests.factories import add_line, make_order, make_shop, ship
+
+
+@pytest.fixture
+def shop(db: None) -> Shop:
+    return make_shop()
+
+
+@pytest.fixture
+def policy(shop: Shop) -> ReturnPolicy:
+    policy = ReturnPolicy.for_shop(shop)
+    policy.save()
+    ReturnReason.objects.create(policy=policy, code="too-small", labels={"en": "Too small"})
+    ReturnReason.objects.create(
+        policy=policy, code="damaged", labels={"en": "Arrived damaged"}, photo_required=True,
+        auto_approved=True,
+    )  # fmt: skip
+    return policy
+
+
+@pytest.fixture
+def order(shop: Shop) -> Order:
+    order = make_order(shop)
+    add_line(order, quantity=2, price=Decimal("40.00"))
+    ship(order, shipment_status="delivered", delivered_at=timezone.now() - timedelta(days=2))
+    return order
+
+
+def item(order: Order, **overrides) -> ReturnItem:  # type: ignore[no-untyped-def]
+    values = {
+        "line_id": order.lines.get().pk,
+        "quantity": 1,
+        "reason": "too-small",
+        "resolution": "exchange",
+    }
+    values.update(overrides)
+    return ReturnItem(**values)
+
+
+def test_a_return_is_requested_numbered_and_logged(order: Order, policy: ReturnPolicy) -> None:
+    first = actions.request_return(order=order, items=[item(order)])
+    assert first.number == f"R{order.number}-1" and first.status == "requested"
+    (line,) = first.lines.all()
+    assert line.quantity == 1 and line.reason.code == "too-small"
+    assert order.events.filter(kind=OrderEvent.Kind.RETURN_REQUESTED).exists()
+    second = actions.request_return(order=order, items=[item(order)])
+    assert second.number == f"R{order.number}-2"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "code"),
+    [
+        ({"quantity": 3}, "quantity"),
+        ({"quantity": 0}, "quantity"),
+        ({"reason": "bored"}, "reason"),
+        ({"reason": "damaged"}, "photo"),
+        ({"resolution": "cash"}, "resolution"),
+        ({"line_id": 999_999}, "unknown_item"),
+    ],
+)
+def test_a_wrong_request_is_refused_and_changes_nothing(
+    order: Order, policy: ReturnPolicy, overrides: dict, code: str
+) -> None:
+    with pytest.raises(actions.NotAllowed) as refused:
+        actions.request_return(order=order, items=[item(order, **overrides)])
+    assert refused.value.decision.code == code
+    assert not ReturnRequest.objects.exists()
+
+
+def test_what_was_asked_back_cannot_be_asked_again(order: Order, policy: ReturnPolicy) -> None:
+    actions.request_return(order=order, items=[item(order, quantity=2)])
+    with pytest.raises(actions.NotAllowed) as refused:
+        actions.request_return(order=order, items=[item(order)])
+    assert refused.value.decision.code == "already_returned"
+
+
+def test_a_country_override_limits_the_resolutions(order: Order, policy: ReturnPolicy) -> None:
+    policy.country_overrides = {"US": {"resolutions": ["refund"]}}
+    policy.save()
+    with pytest.raises(actions.NotAllowed):
+        actions.request_return(order=order, items=[item(order, resolution="exchange")])
+    assert actions.request_return(order=order, items=[item(order, resolution="refund")])
+
+
+@pytest.mark.parametrize(
+    ("auto", "under", "reason", "approved"),
+    [
+        ("none", None, "too-small", False),
+        ("all", None, "too-small", True),
+        ("under_amount", "50.00", "too-small", True),  # one item at 40
+        ("under_amount", "40.00", "too-small", False),
+        ("reasons", None, "damaged", True),
+        ("reasons", None, "too-small", False),
+    ],
+)
+def test_automatic_approval(
+    order: Order, policy: ReturnPolicy, auto: str, under: str | None, reason: str, approved: bool
+) -> None:
+    policy.auto_approval = auto
+    policy.auto_approval_under = Decimal(under) if under else None
+    policy.save()
+    request = actions.request_return(
+        order=order, items=[item(order, reason=reason, has_photo=True)]
+    )
+    assert (request.status == "approved") is approved
+    assert order.events.filter(kind=OrderEvent.Kind.RETURN_APPROVED).exists() is approved
+
+
+def test_the_state_machine(order: Order, policy: ReturnPolicy) -> None:
+    request = actions.request_return(order=order, items=[item(order)])
+    declined = actions.decline(request=request, actor="agent:dana", reason="Worn")
+    assert declined.status == "declined" and declined.decline_reason == "Worn"
+    with pytest.raises(actions.WrongState):
+        actions.approve(request=declined, actor="agent:dana")
+    # A declined return gives its items back to the shopper.
+    again = actions.request_return(order=order, items=[item(order, quantity=2)])
+    actions.approve(request=again, actor="agent:dana")
+    assert actions.cancel(request=again).status == "cancelled"
+
+
+def test_an_order_with_nothing_shipped_has_nothing_to_return(policy: ReturnPolicy) -> None:
+    other = make_order(make_shop())
+    add_line(other)
+    with pytest.raises(actions.NotAllowed):
+        actions.request_return(order=other, items=[item(other)])
