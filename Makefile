@@ -37,11 +37,18 @@ test: venv services
 	SHOPIFY_CREDENTIALS_KEY=dGVzdC1vbmx5LWtleS10ZXN0LW9ubHkta2V5LTEyMzQ= SANDBOX_ENABLED=1 \
 	$(VENV)/bin/pytest
 
+# Each benchmark has a database and a Redis database of its own (never the test suite's, whose
+# fixtures empty theirs), and prints one JSON object as its last line.
+BENCH_REDIS_URL ?= $(TEST_REDIS_URL:/15=/11)
 bench: venv services
-	BENCH_DATABASE_URL=$(TEST_DATABASE_URL:/portal=/portal_bench) REDIS_URL=$(TEST_REDIS_URL) \
+	BENCH_DATABASE_URL=$(TEST_DATABASE_URL:/portal=/portal_bench) REDIS_URL=$(BENCH_REDIS_URL) \
 	$(PY) bench/run.py
-	BENCH_DATABASE_URL=$(TEST_DATABASE_URL:/portal=/portal_bench) REDIS_URL=$(TEST_REDIS_URL) \
+	BENCH_DATABASE_URL=$(TEST_DATABASE_URL:/portal=/portal_bench) REDIS_URL=$(BENCH_REDIS_URL) \
 	$(PY) bench/webhooks.py
+	BENCH_DATABASE_URL=$(TEST_DATABASE_URL:/portal=/portal_bench_sync) \
+	BENCH_REDIS_URL=$(TEST_REDIS_URL:/15=/12) $(PY) bench/sync.py
+	BENCH_DATABASE_URL=$(TEST_DATABASE_URL:/portal=/portal_bench_latency) \
+	BENCH_REDIS_URL=$(TEST_REDIS_URL:/15=/13) $(PY) bench/change_latency.py
 
 lint: venv
 	$(VENV)/bin/ruff check .

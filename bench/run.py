@@ -146,15 +146,17 @@ class SetupError(Exception):
 
 @dataclass
 class Measurement:
-    requests: int
+    requests: int  # answered, whatever the status
     errors: int
+    non200: int  # answers other than 200, among the errors; the rest are socket errors
     duration_s: float
     p50_ms: float
     p95_ms: float
     p99_ms: float
     # Filled in by `measure`: the server's CPU time per request (all its processes), and the
     # share of the machine's CPU that went to anything but the server, the load generator and
-    # PostgreSQL (another process or the hypervisor): above a few %, the figures are low.
+    # the services it uses (another process or the hypervisor): above a few %, the figures are
+    # low.
     cpu_ms_per_request: float = 0.0
     other_cpu_pct: float = 0.0
 
@@ -285,10 +287,13 @@ def manage(env: dict[str, str], *args: str) -> str:
     return done.stdout
 
 
-def prepare_site(env: dict[str, str], targets: list[Target]) -> None:
+def prepare_site(env: dict[str, str], workdir: Path, targets: list[Target]) -> None:
     print("setup: migrate, load_demo, collectstatic", flush=True)
     manage(env, "migrate", "--no-input")
-    manage(env, "load_demo")
+    # The demo store's orders come from the sandbox store, through the Admin API as from Shopify;
+    # the server runs without it, as in production: the order page does not call Shopify.
+    with sandbox_store(env, workdir) as sandbox_url:
+        manage(dict(env, SANDBOX_URL=sandbox_url), "load_demo")
     manage(env, "collectstatic", "--no-input")
     wanted = json.dumps({target.name: target.order for target in targets})
     output = manage(env, "shell", "-c", PROBE % wanted)
@@ -303,6 +308,38 @@ def prepare_site(env: dict[str, str], targets: list[Target]) -> None:
         target.sql_queries = found[target.name]["sql_queries"]
         target.cold_sql_queries = found[target.name].get("cold_sql_queries")
         target.cold_ms = found[target.name].get("cold_ms")
+
+
+@contextlib.contextmanager
+def sandbox_store(env: dict[str, str], workdir: Path, timeout: float = 30.0) -> Iterator[str]:
+    """`manage.py sandbox` on a free loopback port until the block ends, however it ends."""
+    port = free_port()
+    log = workdir / "sandbox.log"
+    with log.open("wb") as log_file:
+        process = subprocess.Popen(
+            [str(PYTHON), "manage.py", "sandbox", f"--port={port}", "--seed=empty"],
+            cwd=ROOT,
+            env=dict(env, SANDBOX_ENABLED="1"),  # the command exists only then
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if process.poll() is not None:
+                raise SetupError(f"the sandbox store exited:\n{log_tail(log)}")
+            with contextlib.suppress(OSError, http.client.HTTPException):
+                if get(port, "/sandbox/bucket", timeout=2)[0] == 200:
+                    break
+            if time.monotonic() > deadline:
+                raise SetupError(f"the sandbox store did not answer:\n{log_tail(log)}")
+            time.sleep(0.2)
+        yield f"http://{HOST}:{port}"
+    finally:
+        with interrupts_deferred():
+            stop_process(process)
 
 
 # --- the server -----------------------------------------------------------------------------
@@ -406,14 +443,18 @@ def wait_until_ready(server: Server, timeout: float = 30.0) -> None:
 
 
 def stop(server: Server) -> None:
-    process = server.process
+    stop_process(server.process)
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is not None:
         return
     process.send_signal(signal.SIGTERM)  # graceful: finish the requests in flight, then exit
     try:
         process.wait(timeout=15)
     except subprocess.TimeoutExpired:
-        # Its own session (start_new_session), so its group holds gunicorn and its workers only.
+        # Its own session (start_new_session), so its group holds it and its children only
+        # (gunicorn's workers).
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=15)
@@ -468,6 +509,7 @@ def run_wrk(
     return Measurement(
         requests=data["requests"],
         errors=data["non200"] + socket_errors,
+        non200=data["non200"],
         duration_s=data["duration_us"] / 1e6,
         p50_ms=data["p50_us"] / 1000,
         p95_ms=data["p95_us"] / 1000,
@@ -482,11 +524,22 @@ def percentile(ordered: list[float], p: float) -> float:
     return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
-def run_python(port: int, path: str, clients: int, seconds: int) -> Measurement:
+# What the Python client sends, given the client's index: method, body, headers.
+PythonRequest = Callable[[int], tuple[str, bytes | None, dict[str, str]]]
+
+
+def plain_get(_client: int) -> tuple[str, bytes | None, dict[str, str]]:
+    return "GET", None, {}
+
+
+def run_python(
+    port: int, path: str, clients: int, seconds: int, request: PythonRequest = plain_get
+) -> Measurement:
     """Closed loop, like wrk: each thread keeps one connection open and sends the next request
     as soon as the previous answer is read. Bounded by `seconds` plus one request timeout."""
     latencies: list[list[float]] = [[] for _ in range(clients)]
     errors = [0] * clients
+    non200 = [0] * clients
     start = time.perf_counter()
     deadline = start + seconds
 
@@ -496,9 +549,10 @@ def run_python(port: int, path: str, clients: int, seconds: int) -> Measurement:
         while time.perf_counter() < deadline:
             if conn is None:
                 conn = http.client.HTTPConnection(HOST, port, timeout=5)
+            method, body, headers = request(index)
             sent = time.perf_counter()
             try:
-                conn.request("GET", path)
+                conn.request(method, path, body=body, headers=headers)
                 response = conn.getresponse()
                 response.read()
             except (OSError, http.client.HTTPException):
@@ -509,6 +563,7 @@ def run_python(port: int, path: str, clients: int, seconds: int) -> Measurement:
             mine.append(time.perf_counter() - sent)
             if response.status != 200:
                 errors[index] += 1
+                non200[index] += 1
             if response.will_close:
                 conn.close()
                 conn = None
@@ -525,6 +580,7 @@ def run_python(port: int, path: str, clients: int, seconds: int) -> Measurement:
     return Measurement(
         requests=len(ordered),
         errors=sum(errors),
+        non200=sum(non200),
         duration_s=elapsed,
         p50_ms=percentile(ordered, 50),
         p95_ms=percentile(ordered, 95),
@@ -542,15 +598,20 @@ class CpuSample:
     at: float  # monotonic seconds
     busy: float  # CPU seconds the whole machine spent not idle, steal included
     server: float  # gunicorn's processes (its own session)
-    bench: float  # PostgreSQL's processes, this script and its reaped children (wrk)
+    bench: float  # the services' processes, this script and its reaped children (wrk)
 
 
-def cpu_sample(server_session: int) -> CpuSample:
+# Processes (by name prefix) that serve the server during a measurement, so that their CPU does
+# not count as taken by others.
+SERVICES: tuple[str, ...] = ("postgres",)
+
+
+def cpu_sample(server_session: int, services: tuple[str, ...] = SERVICES) -> CpuSample:
     """Linux only: /proc. A process that starts and ends between two samples (wrk) is not in
     /proc at either; it is in this process's children's rusage instead."""
     ticks = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
     busy = sum(ticks) - ticks[3] - ticks[4]  # all but idle and iowait
-    server = postgres = 0
+    server = serving = 0
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
@@ -563,8 +624,8 @@ def cpu_sample(server_session: int) -> CpuSample:
         used = int(fields[11]) + int(fields[12])  # utime + stime
         if int(fields[3]) == server_session:
             server += used
-        elif name.startswith("postgres"):
-            postgres += used
+        elif name.startswith(services):
+            serving += used
     own = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     mine = own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
@@ -572,14 +633,16 @@ def cpu_sample(server_session: int) -> CpuSample:
         at=time.monotonic(),
         busy=busy / CLOCK_TICKS,
         server=server / CLOCK_TICKS,
-        bench=postgres / CLOCK_TICKS + mine,
+        bench=serving / CLOCK_TICKS + mine,
     )
 
 
-def measure(server: Server, load: Callable[[], Measurement]) -> Measurement:
-    before = cpu_sample(server.process.pid)
+def measure(
+    server: Server, load: Callable[[], Measurement], services: tuple[str, ...] = SERVICES
+) -> Measurement:
+    before = cpu_sample(server.process.pid, services)
     result = load()
-    after = cpu_sample(server.process.pid)
+    after = cpu_sample(server.process.pid, services)
     server_cpu = after.server - before.server
     other = (after.busy - before.busy) - server_cpu - (after.bench - before.bench)
     capacity = (after.at - before.at) * (os.cpu_count() or 1)
@@ -649,8 +712,9 @@ def summary(targets: list[Target], args: argparse.Namespace, generator: str) -> 
 # --- main -----------------------------------------------------------------------------------
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def parse_args(argv: list[str] | None, doc: str | None = __doc__) -> argparse.Namespace:
+    """The options both benchmarks share; `doc` is the module docstring of the one running."""
+    parser = argparse.ArgumentParser(description=(doc or "").split("\n\n")[0])
     parser.add_argument("--duration", type=int, default=10, help="seconds measured per target")
     parser.add_argument("--warmup", type=int, default=2, help="seconds before each measurement")
     parser.add_argument("--clients", type=int, default=8, help="concurrent keep-alive clients")
@@ -674,33 +738,58 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def run(args: argparse.Namespace) -> dict[str, Any]:
+def bench_urls() -> tuple[str, str]:
+    """The database and Redis to use, checked before anything is touched."""
     database_url = os.environ.get("BENCH_DATABASE_URL") or DEFAULT_DATABASE_URL
     redis_url = os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL
-    db_name = database_name(database_url)  # refuse a bad name before touching anything
+    database_name(database_url)  # refuse a bad name before touching anything
     if not PYTHON.exists() or not GUNICORN.exists():
         raise SetupError(f"{PYTHON} and {GUNICORN} are needed: run `make venv` first")
+    return database_url, redis_url
 
+
+def choose_wrk(args: argparse.Namespace) -> str | None:
+    """wrk's path, or None for the Python load generator."""
     wrk = None if args.load_generator == "python" else find_wrk()
     if wrk is None and args.load_generator == "wrk":
         raise SetupError("wrk is not installed and could not be installed")
-    generator = "wrk" if wrk else "python"
+    return wrk
 
-    targets = [Target(name=name, label=label, order=order) for name, label, order in TARGETS]
+
+@contextlib.contextmanager
+def throwaway_site(database_url: str, redis_url: str) -> Iterator[tuple[dict[str, str], Path]]:
+    """The server's environment and a temporary folder, with the bench database created empty;
+    the database and the folder are gone when the block ends, however it ends."""
     workdir = Path(tempfile.mkdtemp(prefix="portal-bench-"))
-    script = workdir / "report.lua"
-    script.write_text(WRK_SCRIPT)
-
-    def load(port: int, path: str, seconds: int) -> Measurement:
-        if wrk:
-            return run_wrk(wrk, script, port, path, args.clients, seconds)
-        return run_python(port, path, args.clients, seconds)
-
     try:
         env = bench_environment(database_url, redis_url, workdir / "static")
+        db_name = database_name(database_url)
         print(f"setup: database {db_name} (dropped, created), redis {redis_url}", flush=True)
         recreate_database(database_url, create=True)
-        prepare_site(env, targets)
+        yield env, workdir
+    finally:
+        with interrupts_deferred():
+            with contextlib.suppress(SetupError):
+                recreate_database(database_url, create=False)
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    database_url, redis_url = bench_urls()
+    wrk = choose_wrk(args)
+    generator = "wrk" if wrk else "python"
+    targets = [Target(name=name, label=label, order=order) for name, label, order in TARGETS]
+
+    with throwaway_site(database_url, redis_url) as (env, workdir):
+        script = workdir / "report.lua"
+        script.write_text(WRK_SCRIPT)
+
+        def load(port: int, path: str, seconds: int) -> Measurement:
+            if wrk:
+                return run_wrk(wrk, script, port, path, args.clients, seconds)
+            return run_python(port, path, args.clients, seconds)
+
+        prepare_site(env, workdir, targets)
         for target in targets:
             if target.status != 200:
                 print(f"warning: {target.label} answers {target.status}, not 200", flush=True)
@@ -720,34 +809,33 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 result = measure(server, partial(load, server.port, target.path, args.duration))
                 target.result = result
                 print(f"  {target.label}: {result.rps:.1f} req/s", flush=True)
-                if result.other_cpu_pct > OTHER_CPU_WARNING_PCT:
-                    print(
-                        f"  warning: {result.other_cpu_pct:.0f} % of the CPU went elsewhere "
-                        "(another process, or the hypervisor): these figures are low",
-                        flush=True,
-                    )
+                warn_if_other_cpu(result)
             if any(target.result and target.result.errors for target in targets):
                 print(f"some requests failed; the server's log ends with:\n{log_tail(server.log)}")
-    finally:
-        with interrupts_deferred():
-            with contextlib.suppress(SetupError):
-                recreate_database(database_url, create=False)
-            shutil.rmtree(workdir, ignore_errors=True)
 
     print()
     print_table(targets)
     return summary(targets, args, generator)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+def warn_if_other_cpu(result: Measurement) -> None:
+    if result.other_cpu_pct > OTHER_CPU_WARNING_PCT:
+        print(
+            f"  warning: {result.other_cpu_pct:.0f} % of the CPU went elsewhere "
+            "(another process, or the hypervisor): these figures are low",
+            flush=True,
+        )
+
+
+def execute(bench: Callable[[argparse.Namespace], dict[str, Any]], args: argparse.Namespace) -> int:
+    """Run a benchmark and print its summary as the last line; clean up on Ctrl-C or `kill`."""
 
     def terminate(signum: int, _frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, terminate)  # clean up on `kill` as on Ctrl-C
     try:
-        result = run(args)
+        result = bench(args)
     except KeyboardInterrupt:
         print("\ninterrupted: server stopped, bench database dropped (if made)", file=sys.stderr)
         return 130
@@ -756,6 +844,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(json.dumps(result))
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return execute(run, parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ nothing is lost, only late.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from functools import partial
@@ -33,6 +34,15 @@ def enqueue(
     transaction.on_commit(partial(_send, func, args, queue, job_id))
 
 
+@functools.cache
+def _connection(queue: str) -> Any:
+    """One Redis client (and connection pool) per queue and process. django_rq.get_queue makes
+    a new one on every call: a TCP connection and a handshake for every job sent."""
+    import django_rq
+
+    return django_rq.get_connection(queue)
+
+
 def _send(
     func: Callable[..., Any], args: tuple[Any, ...], queue: str, job_id: str | None = None
 ) -> None:
@@ -49,7 +59,7 @@ def _send(
     from rq.job import Job
 
     try:
-        rq_queue = django_rq.get_queue(queue)
+        rq_queue = django_rq.get_queue(queue, connection=_connection(queue))
         if job_id:
             try:
                 status = Job.fetch(job_id, connection=rq_queue.connection).get_status()

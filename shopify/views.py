@@ -10,13 +10,12 @@ from __future__ import annotations
 import json
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from orders.models import Shop
 from shopify import jobs, queue, signatures
 from shopify.models import ShopCredentials, WebhookDelivery
 
@@ -26,9 +25,8 @@ def header(request: HttpRequest, name: str) -> str:
     return request.headers.get(f"X-Shopify-{name}") or request.headers.get(f"Shopify-{name}", "")
 
 
-def secrets_for(domain: str) -> list[str]:
-    credentials = ShopCredentials.objects.filter(shop__domain=domain).first()
-    return credentials.webhook_secrets if credentials else []
+def credentials_for(domain: str) -> ShopCredentials | None:
+    return ShopCredentials.objects.filter(shop__domain=domain).first()
 
 
 @csrf_exempt
@@ -42,7 +40,9 @@ def receive(request: HttpRequest) -> HttpResponse:
     if len(body) > limit:
         return HttpResponse(status=413)
     domain = header(request, "Shop-Domain").strip().lower()
-    if not signatures.verify(body, header(request, "Hmac-Sha256"), secrets_for(domain)):
+    credentials = credentials_for(domain)
+    secrets = credentials.webhook_secrets if credentials else []
+    if credentials is None or not signatures.verify(body, header(request, "Hmac-Sha256"), secrets):
         return HttpResponse(status=401)
     try:
         payload = json.loads(body)
@@ -51,18 +51,18 @@ def receive(request: HttpRequest) -> HttpResponse:
     webhook_id, topic = header(request, "Webhook-Id"), header(request, "Topic")
     if not isinstance(payload, dict) or not webhook_id or not topic:
         return HttpResponse("not a Shopify webhook", status=400, content_type="text/plain")
-    with transaction.atomic():
-        delivery, created = WebhookDelivery.objects.get_or_create(
-            webhook_id=webhook_id[:255],
-            defaults={
-                "shop": Shop.objects.get(domain=domain),
-                "topic": topic[:128],
-                "event_id": header(request, "Event-Id")[:255],
-                "api_version": header(request, "API-Version")[:32],
-                "triggered_at": parse_datetime(header(request, "Triggered-At") or "") or None,
-                "payload": payload,
-            },
-        )
-        if created:  # a duplicate is acknowledged and not processed again
+    try:
+        with transaction.atomic():
+            delivery = WebhookDelivery.objects.create(
+                webhook_id=webhook_id[:255],
+                shop_id=credentials.shop_id,
+                topic=topic[:128],
+                event_id=header(request, "Event-Id")[:255],
+                api_version=header(request, "API-Version")[:32],
+                triggered_at=parse_datetime(header(request, "Triggered-At") or "") or None,
+                payload=payload,
+            )
             queue.enqueue(jobs.process_delivery, delivery.pk, queue="webhooks")
+    except IntegrityError:
+        pass  # a duplicate (the same webhook id) is acknowledged and not processed again
     return HttpResponse(status=200)
