@@ -31,6 +31,9 @@ STALE_AFTER = timedelta(minutes=2)
 # Transient failures (Shopify down, throttled) are retried by RQ; after this many attempts the
 # request fails and waits for an agent's retry instead.
 MAX_ATTEMPTS = 8
+# How long a worker's claim on a change lasts: longer than one attempt can take (two Admin API
+# calls with their timeouts), short enough that a dead worker's change is soon sent again.
+SENDING_LEASE = timedelta(minutes=3)
 
 Status = ChangeRequest.Status
 
@@ -193,13 +196,26 @@ def withdraw(*, request: ChangeRequest, actor: str = "shopper") -> ChangeRequest
 def retry(*, request: ChangeRequest, actor: str) -> ChangeRequest:
     """An agent sends a failed request to Shopify again."""
     request, order = _locked_request(request)
+    newer = order.change_requests.filter(
+        kind=request.kind,
+        created_at__gt=request.created_at,
+        status__in=[*ChangeRequest.OPEN, Status.APPLIED],
+    )
+    if newer.exists():  # sending this one now would undo the shopper's later change
+        raise WrongState(request, Status.QUEUED)
     _move(request, Status.QUEUED)
     request.queued_at = timezone.now()
     request.attempts = 0
+    request.sending_until = None
     request.failure_code = request.failure_message = ""
     request.field_errors = {}
-    request.save()
+    try:
+        with transaction.atomic():
+            request.save()
+    except IntegrityError:  # another request of this kind is open
+        raise WrongState(request, Status.QUEUED) from None
     order.log(OrderEvent.Kind.CHANGE_APPROVED, actor=actor, request=request.pk, retry=True)
+    order.bump_revision()  # the shopper's page shows it on its way again
     _push(request)
     return request
 
@@ -209,11 +225,25 @@ def begin_attempt(*, request: ChangeRequest) -> ChangeRequest | None:
     """The push job starts: count the attempt. None when there is nothing to do (the request
     settled meanwhile: a duplicate job, or the sweeper raced a worker)."""
     request, _order = _locked_request(request)
+    now = timezone.now()
     if request.status != Status.QUEUED:
         return None
+    if request.sending_until and request.sending_until > now:
+        return None  # another worker is sending it right now
+    if request.attempts >= MAX_ATTEMPTS:
+        # Whatever kept failing (Shopify, our configuration), an agent has to look now.
+        mark_failed(request=request, code="unavailable", message="too many attempts")
+        return None
     request.attempts += 1
-    request.save(update_fields=["attempts", "updated_at"])
+    request.sending_until = now + SENDING_LEASE
+    request.save(update_fields=["attempts", "sending_until", "updated_at"])
     return request
+
+
+def end_attempt(*, request: ChangeRequest) -> None:
+    """The worker let go without settling the request (a transient failure): the next attempt,
+    RQ's retry or the sweeper's, may claim it at once."""
+    ChangeRequest.objects.filter(pk=request.pk).update(sending_until=None)
 
 
 @transaction.atomic
@@ -223,6 +253,7 @@ def mark_applied(*, request: ChangeRequest) -> ChangeRequest:
         return request
     _move(request, Status.APPLIED)
     request.applied_at = timezone.now()
+    request.sending_until = None
     request.save()
     order.log(
         OrderEvent.Kind.CHANGE_APPLIED,
@@ -249,6 +280,7 @@ def mark_failed(
     if request.status != Status.QUEUED:
         return request
     _move(request, Status.FAILED)
+    request.sending_until = None
     request.failure_code = code
     request.failure_message = message
     request.field_errors = field_errors or {}

@@ -4,6 +4,8 @@ made, and the shopper should hear so now rather than after an agent's approval f
 
 from __future__ import annotations
 
+from django.db.models import Q
+
 from edits import holds, jobs
 from edits.models import ChangeRequest, EditPolicy
 from orders.models import Order
@@ -53,3 +55,18 @@ def order_placed(delivery: WebhookDelivery) -> None:
     ).first()
     if order is not None:
         queue.enqueue(holds.place, order.pk, queue="shopify", job_id=f"hold-{order.pk}")
+
+
+@handles("customers/redact")
+def customer_redacted(delivery: WebhookDelivery) -> None:
+    """What the customer asked to change held their addresses, emails and phones: erase it
+    too, keeping that a change of that kind happened and how it ended."""
+    payload = delivery.payload
+    email = ((payload.get("customer") or {}).get("email") or "").strip()
+    ids = [int(i) for i in payload.get("orders_to_redact") or []]
+    match = Q(order__shopify_id__in=ids)
+    if email:
+        match |= Q(before__email__iexact=email) | Q(after__email__iexact=email)
+    ChangeRequest.objects.filter(match, order__shop=delivery.shop).update(
+        before={}, after={}, rejection_reason="", failure_message="", field_errors={}
+    )

@@ -30,12 +30,14 @@ Release = WarehouseHold.Release
 def place(order_id: int) -> int:
     """Hold a new order's open fulfilment orders until its address window ends. Returns how many
     holds were placed."""
-    order = Order.objects.select_related("shop").filter(pk=order_id).first()
+    order = Order.objects.select_related("shop").filter(pk=order_id, shop__is_active=True).first()
     if order is None or order.is_cancelled:
         return 0
     policy = EditPolicy.for_shop(order.shop)
-    if not (policy.hold_during_window and policy.address_enabled):
-        return 0
+    if not policy.hold_during_window or not rules.can_change_address(
+        order, policy, now=timezone.now()
+    ):
+        return 0  # nothing the shopper could change: no reason to make the warehouse wait
     closing = rules.closes_at(Kind.ADDRESS, order, policy)
     if timezone.now() >= closing or order.warehouse_holds.filter(released_at=None).exists():
         return 0
@@ -82,9 +84,9 @@ def place(order_id: int) -> int:
 def release(order_id: int, because: str) -> int:
     """Release the holds we placed on the order; how many were released."""
     holds = list(WarehouseHold.objects.filter(order_id=order_id, released_at=None))
-    if not holds:
-        return 0
     order = Order.objects.select_related("shop").get(pk=order_id)
+    if not holds or not order.shop.is_active:
+        return 0
     client = Client.for_shop(order.shop)
     for hold in holds:
         if because != Release.CANCELLED:
@@ -106,7 +108,9 @@ def release(order_id: int, because: str) -> int:
 def release_due() -> int:
     """The scheduler's run (every minute): release the holds whose address window ended."""
     due = (
-        WarehouseHold.objects.filter(released_at=None, release_due_at__lte=timezone.now())
+        WarehouseHold.objects.filter(
+            released_at=None, release_due_at__lte=timezone.now(), order__shop__is_active=True
+        )
         .values_list("order_id", flat=True)
         .distinct()
     )

@@ -17,8 +17,8 @@ from edits.forms import AddressForm, ContactForm
 from edits.models import ChangeRequest, EditPolicy, Kind, WarehouseHold
 from orders.addresses import ADDRESS_FIELDS
 from orders.models import Order
-from shopify import documents, sync
-from shopify.client import Client, Permanent, Transient, UserErrors
+from shopify import documents, queue, sync
+from shopify.client import Client, Permanent, ShopifyError, Transient, UserErrors
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +42,12 @@ def push_change(request_id: int) -> None:
     policy = EditPolicy.for_shop(order.shop)
     client = Client.for_shop(order.shop)
     try:
-        conflict = rules.progress_refusal(request.kind, policy, current_progress(client, order))
+        progress = current_progress(client, order)
+        if request.kind == Kind.CANCEL and progress.cancelled and request.attempts > 1:
+            # An earlier attempt's orderCancel ran, but its answer was lost (a timeout, a 5xx).
+            settle(client, request, policy)
+            return
+        conflict = rules.progress_refusal(request.kind, policy, progress)
         if conflict is not None:
             actions.mark_failed(
                 request=request, code=f"conflict:{conflict.code}", message=str(conflict.message)
@@ -65,13 +70,34 @@ def push_change(request_id: int) -> None:
         if request.attempts >= actions.MAX_ATTEMPTS:
             actions.mark_failed(request=request, code="unavailable", message="")
             return
+        actions.end_attempt(request=request)
         raise  # RQ retries with backoff
+    except Exception:
+        actions.end_attempt(request=request)
+        raise
+    settle(client, request, policy)
+
+
+def settle(client: Client, request: ChangeRequest, policy: EditPolicy) -> None:
+    """Shopify accepted the change: bring the mirror up to it (the page shows the new address
+    at once, not when the webhook comes), mark it applied, tag the order, and let the
+    warehouse go on."""
+    order = request.order
+    if request.kind != Kind.CANCEL:
+        try:
+            sync.refresh_order(order.shop, order.shopify_id, client=client)
+        except ShopifyError as error:  # the orders/updated webhook brings it a little later
+            logger.info("%s not re-read after its change: %s", order.name, error)
     actions.mark_applied(request=request)
     add_tags(client, order, policy)
-    if request.kind == Kind.ADDRESS:
-        holds.release(order.pk, WarehouseHold.Release.CHANGE_APPLIED)
-    elif request.kind == Kind.CANCEL:  # Shopify closes the fulfilment orders, holds and all
-        holds.release(order.pk, WarehouseHold.Release.CANCELLED)
+    if request.kind == Kind.CONTACT or not order.warehouse_holds.filter(released_at=None):
+        return
+    because = (
+        WarehouseHold.Release.CANCELLED
+        if request.kind == Kind.CANCEL  # Shopify closes the fulfilment orders, holds and all
+        else WarehouseHold.Release.CHANGE_APPLIED
+    )
+    queue.enqueue(holds.release, order.pk, because, queue="shopify", job_id=f"release-{order.pk}")
 
 
 def current_progress(client: Client, order: Order) -> rules.Progress:
@@ -107,7 +133,17 @@ def send(client: Client, request: ChangeRequest) -> None:
     elif request.kind == Kind.CONTACT:
         client.mutate(
             documents.ORDER_UPDATE,
-            {"input": {"id": gid(order), "email": after["email"], "phone": after.get("phone")}},
+            {
+                "input": {
+                    "id": gid(order),
+                    # Only what changed, and nothing blank: an empty phone would erase it.
+                    **{
+                        field: after[field] or None
+                        for field in ("email", "phone")
+                        if after.get(field) != request.before.get(field)
+                    },
+                }
+            },
             payload="orderUpdate",
         )
     else:
@@ -165,7 +201,7 @@ def _by_field(error: UserErrors) -> dict[str, list[str]]:
 def recheck_waiting(order_id: int) -> None:
     """Requests waiting for an agent on an order Shopify says changed: re-read the order and
     reject, in the shopper's language, those the warehouse has overtaken."""
-    order = Order.objects.select_related("shop").filter(pk=order_id).first()
+    order = Order.objects.select_related("shop").filter(pk=order_id, shop__is_active=True).first()
     if (
         order is None
         or not order.change_requests.filter(status=ChangeRequest.Status.AWAITING_APPROVAL).exists()

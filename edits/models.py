@@ -188,6 +188,8 @@ class ChangeRequest(models.Model):
     field_errors = models.JSONField(default=dict, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     queued_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # A worker's claim while it sends the change: two workers never send one change at once.
+    sending_until = models.DateTimeField(null=True, blank=True)
     applied_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)

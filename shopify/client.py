@@ -8,10 +8,10 @@ failures sorted by what the caller should do about them.
 - `UserErrors`: Shopify understood the mutation and refused it for a reason about the data
   (`userErrors` with field and message): the shopper or agent can act on it.
 
-THROTTLED comes back as HTTP 200 with `errors[].extensions.code`; 429 and 503 come with
-`Retry-After`. Both are refusals before anything ran, so the client waits and sends again itself,
-a bounded number of times. It never re-sends after a timeout or a 5xx, where the mutation may have
-run: that decision belongs to the job, which re-reads before it writes.
+THROTTLED comes back as HTTP 200 with `errors[].extensions.code`; 429 comes with `Retry-After`.
+Both are refusals before anything ran, so the client waits and sends again itself, a bounded
+number of times. It never re-sends after a timeout or a 5xx (503 included), where a mutation may
+have run: that decision belongs to the job, which re-reads before it writes.
 """
 
 from __future__ import annotations
@@ -36,6 +36,8 @@ MAX_RETRY_AFTER_WAITS = 3
 DEFAULT_RETRY_AFTER = 1.0  # Shopify's own graphql-client waits 1 s when Retry-After is absent
 DEFAULT_QUERY_COST = 50.0  # a first guess, until Shopify reports a document's requested cost
 MUTATION_COST = 10.0
+# Shopify's own trouble, answered with HTTP 200 and `errors`: worth trying again later.
+SHOPIFY_TROUBLE = {"INTERNAL_SERVER_ERROR", "SERVICE_UNAVAILABLE"}
 
 _OPERATION = re.compile(r"\b(query|mutation)\s+(\w+)")
 
@@ -164,6 +166,8 @@ class Client:
             codes = tuple(
                 (error.get("extensions") or {}).get("code", "") for error in _as_list(errors)
             )
+            if set(codes) & SHOPIFY_TROUBLE:
+                raise Transient(f"{name}: {_messages(errors)}")
             if "THROTTLED" not in codes:
                 raise Permanent(_messages(errors), codes=codes)
             if throttled >= MAX_THROTTLE_WAITS:
@@ -209,10 +213,10 @@ class Client:
             response.status_code,
             (time.monotonic() - started) * 1000,
         )
-        if response.status_code in (429, 503):
+        if response.status_code == 429:
+            # Refused before anything ran: safe to send again after Retry-After.
             raise Transient(
-                f"{name}: HTTP {response.status_code}",
-                retry_after=_retry_after(response.headers.get("Retry-After")),
+                f"{name}: HTTP 429", retry_after=_retry_after(response.headers.get("Retry-After"))
             )
         if response.status_code >= 500:
             raise Transient(f"{name}: HTTP {response.status_code}")

@@ -114,7 +114,8 @@ def import_orders(
     on_progress(progress)
     SyncState.objects.filter(pk=state.pk).update(backfill_finished_at=timezone.now())
     # What was just read need not be read again by reconciliation.
-    if state.reconciled_until is None or state.reconciled_until < started:
+    # (Only when it read from no later than reconciliation's mark: else a gap stays unread.)
+    if state.reconciled_until is None or since <= state.reconciled_until < started:
         SyncState.objects.filter(pk=state.pk).update(reconciled_until=started - OVERLAP)
     return progress
 

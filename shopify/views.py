@@ -64,5 +64,7 @@ def receive(request: HttpRequest) -> HttpResponse:
             )
             queue.enqueue(jobs.process_delivery, delivery.pk, queue="webhooks")
     except IntegrityError:
-        pass  # a duplicate (the same webhook id) is acknowledged and not processed again
+        if not WebhookDelivery.objects.filter(webhook_id=webhook_id[:255]).exists():
+            raise  # not a duplicate: let Shopify retry
+        # A duplicate (the same webhook id) is acknowledged and not processed again.
     return HttpResponse(status=200)

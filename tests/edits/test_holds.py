@@ -112,6 +112,8 @@ def test_an_applied_address_change_releases_the_hold(
     }  # fmt: skip
     with django_capture_on_commit_callbacks(execute=True):
         client.post(f"/o/{access.link_token(order)}/change/address/", data)
+    with django_capture_on_commit_callbacks(execute=True):
+        run_jobs()  # the push, which asks for the release on commit
     run_jobs()
     state = shopify.order_state(order.number)
     assert state["shipping_address"]["address2"] == "Hinterhaus"

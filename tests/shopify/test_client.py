@@ -129,14 +129,27 @@ def test_workers_share_one_bucket_in_redis(fake_time: FakeTime, bucket: RedisBuc
     assert bucket.reserve(0) == 0
 
 
-@pytest.mark.parametrize("status", [429, 503])
-def test_429_and_503_honour_retry_after(
-    client: Client, replay: Replay, fake_time: FakeTime, status: int
-) -> None:
-    replay.answer({"errors": "Exceeded"}, status=status, headers={"Retry-After": "2.5"})
+def test_429_honours_retry_after(client: Client, replay: Replay, fake_time: FakeTime) -> None:
+    replay.answer({"errors": "Exceeded"}, status=429, headers={"Retry-After": "2.5"})
     replay.answer(ok({"shop": {"name": "Northwind"}}))
     assert client.query(documents.SHOP) == {"shop": {"name": "Northwind"}}
     assert fake_time.slept == [2.5]
+
+
+def test_503_is_transient_and_not_resent(client: Client, replay: Replay) -> None:
+    # Unlike a 429, a 503 may come after the mutation ran: the job decides, after re-reading.
+    replay.answer({"errors": "Unavailable"}, status=503, headers={"Retry-After": "1"})
+    with pytest.raises(Transient):
+        client.query(documents.ORDER_UPDATE, {"input": {"id": "gid://shopify/Order/1"}})
+    assert len(replay.sent) == 1
+
+
+def test_shopifys_internal_error_at_http_200_is_transient(client: Client, replay: Replay) -> None:
+    replay.answer(
+        {"errors": [{"message": "Internal error", "extensions": {"code": "INTERNAL_SERVER_ERROR"}}]}
+    )
+    with pytest.raises(Transient):
+        client.query(documents.SHOP)
 
 
 def test_retry_after_is_bounded(client: Client, replay: Replay) -> None:

@@ -7,6 +7,7 @@ import json
 from django.apps import apps
 from django.core import serializers
 
+from edits.models import ChangeRequest
 from orders.models import Order, Shop
 from shopify.models import DataRequest, WebhookDelivery
 from tests.factories import add_line, make_order
@@ -15,7 +16,8 @@ from tests.shopify.conftest import sample
 
 def everything_stored() -> str:
     """Every row of every model of ours, as text."""
-    models = [m for label in ("orders", "shopify") for m in apps.get_app_config(label).get_models()]
+    labels = ("orders", "shopify", "edits", "returns")
+    models = [m for label in labels for m in apps.get_app_config(label).get_models()]
     return "".join(serializers.serialize("json", m.objects.all()) for m in models)
 
 
@@ -30,6 +32,14 @@ def test_customer_redaction_leaves_no_trace(deliver, run_jobs, connected_shop: S
         shipping_address={"first_name": "Zed", "country_code": "FR"},
     )
     add_line(other)
+    # The customer once asked to change the address: the request holds it, both sides.
+    ChangeRequest.objects.create(
+        order=order,
+        kind="address",
+        status="applied",
+        before=order.shipping_address,
+        after={**order.shipping_address, "address2": "Apt 9, Shippington Heights"},
+    )
     stored = everything_stored()
     personal = [
         "jon@example.com",

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import re
 import sys
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -28,7 +28,7 @@ def parse_since(value: str) -> datetime:
         moment = datetime(day.year, day.month, day.day)
     if moment is None:
         raise CommandError(f"--since {value!r}: use 30d, 12h, 2026-11-01 or an ISO datetime")
-    return moment if timezone.is_aware(moment) else timezone.make_aware(moment, timezone.utc)
+    return moment if timezone.is_aware(moment) else moment.replace(tzinfo=UTC)
 
 
 class Command(BaseCommand):
