@@ -223,7 +223,7 @@ class ChangeRequestAdmin(admin.ModelAdmin):
                 )
                 % {"count": queryset.count()},
                 "form": form,
-                "changes": queryset,
+                "changes": queryset.select_related("order"),
                 "action": "reject_selected",
                 "opts": self.model._meta,
             },

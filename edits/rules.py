@@ -63,7 +63,7 @@ def _decide(kind: str, order: Order, policy: EditPolicy, *, now: datetime) -> De
         return refusal("cancelled")
     if not rule.enabled:
         return Decision.no("switched_off", CONTACT_US[kind])
-    if set(order.tags) & set(policy.blocked_tags):
+    if {tag.casefold() for tag in order.tags} & {tag.casefold() for tag in policy.blocked_tags}:
         return Decision.no("blocked_tag", CONTACT_US[kind])
     requests = list(order.change_requests.all())
     if any(r.kind == kind and r.is_open for r in requests):

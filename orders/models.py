@@ -255,6 +255,16 @@ class Order(models.Model):
         return sum(line.fulfillable_quantity for line in self.lines.all() if line.requires_shipping)
 
     @property
+    def has_payment(self) -> bool:
+        """Money was taken (and not all of it given back): a cancellation refunds it."""
+        paid = {
+            Order.FinancialStatus.PAID,
+            Order.FinancialStatus.PARTIALLY_PAID,
+            Order.FinancialStatus.PARTIALLY_REFUNDED,
+        }
+        return self.financial_status in paid
+
+    @property
     def warehouse_started(self) -> bool:
         """The warehouse is working on the order, or has shipped part of it: from here on, what
         was ordered and where it goes is the warehouse's business."""
