@@ -42,10 +42,19 @@ def push_change(request_id: int) -> None:
     policy = EditPolicy.for_shop(order.shop)
     client = Client.for_shop(order.shop)
     try:
-        progress = current_progress(client, order)
-        if request.kind == Kind.CANCEL and progress.cancelled and request.attempts > 1:
-            # An earlier attempt's orderCancel ran, but its answer was lost (a timeout, a 5xx).
+        node = current_state(client, order)
+        progress = progress_of(node)
+        if request.attempts > 1 and already_done(request, node, progress):
+            # An earlier attempt's mutation ran, but its answer was lost (a timeout, a 5xx).
             settle(client, request, policy)
+            return
+        if not still_as_seen(request, node):
+            # The merchant edited the order in Shopify since: the shopper's change would
+            # silently undo theirs.
+            refusal = rules.refusal("changed_meanwhile")
+            actions.mark_failed(
+                request=request, code=f"conflict:{refusal.code}", message=str(refusal.message)
+            )
             return
         conflict = rules.progress_refusal(request.kind, policy, progress)
         if conflict is not None:
@@ -100,11 +109,16 @@ def settle(client: Client, request: ChangeRequest, policy: EditPolicy) -> None:
     queue.enqueue(holds.release, order.pk, because, queue="shopify", job_id=f"release-{order.pk}")
 
 
-def current_progress(client: Client, order: Order) -> rules.Progress:
-    """How far fulfilment has gone, from Shopify itself."""
+def current_state(client: Client, order: Order) -> dict[str, Any]:
+    """The order as Shopify has it now (`documents.ORDER_STATE`)."""
     node = client.query(documents.ORDER_STATE, {"id": gid(order)}).get("order")
     if node is None:
         raise Permanent(f"{order.name} no longer exists in Shopify")
+    return node
+
+
+def progress_of(node: dict[str, Any]) -> rules.Progress:
+    """How far fulfilment has gone, from Shopify's answer."""
     fulfillment_orders = (node.get("fulfillmentOrders") or {}).get("nodes") or []
     fulfillments = node.get("fulfillments") or []
     shipped = [f for f in fulfillments if f.get("status") in SHIPPED_STATUSES]
@@ -119,6 +133,49 @@ def current_progress(client: Client, order: Order) -> rules.Progress:
         and node.get("displayFulfillmentStatus") == "FULFILLED"
         and all(f.get("deliveredAt") for f in shipped),
     )
+
+
+# What identifies an address, compared loosely (case and spaces).
+ADDRESS_IDENTITY = (
+    "first_name",
+    "last_name",
+    "address1",
+    "address2",
+    "city",
+    "zip",
+    "country_code",
+)
+
+
+def _loose(value: Any) -> str:
+    return " ".join(str(value or "").split()).casefold()
+
+
+def _shopify_side(kind: str, node: dict[str, Any]) -> dict[str, str]:
+    if kind == Kind.ADDRESS:
+        address = node.get("shippingAddress") or {}
+        names = dict(ADDRESS_FIELDS)
+        return {key: _loose(address.get(names[key])) for key in ADDRESS_IDENTITY}
+    return {"email": _loose(node.get("email")), "phone": _loose(node.get("phone"))}
+
+
+def _our_side(kind: str, values: dict[str, Any]) -> dict[str, str]:
+    keys = ADDRESS_IDENTITY if kind == Kind.ADDRESS else ("email", "phone")
+    return {key: _loose(values.get(key)) for key in keys}
+
+
+def still_as_seen(request: ChangeRequest, node: dict[str, Any]) -> bool:
+    """Is what the shopper changes still what they saw when they asked?"""
+    if request.kind == Kind.CANCEL:
+        return True
+    return _shopify_side(request.kind, node) == _our_side(request.kind, request.before)
+
+
+def already_done(request: ChangeRequest, node: dict[str, Any], progress: rules.Progress) -> bool:
+    """Does Shopify already show this change (made by an attempt whose answer was lost)?"""
+    if request.kind == Kind.CANCEL:
+        return progress.cancelled
+    return _shopify_side(request.kind, node) == _our_side(request.kind, request.after)
 
 
 def send(client: Client, request: ChangeRequest) -> None:

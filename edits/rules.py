@@ -111,6 +111,9 @@ REFUSALS = {
     "warehouse_started": _("Your order is already being packed."),
     "shipped": _("Part of your order has already shipped."),
     "delivered": _("Your order has been delivered."),
+    "changed_meanwhile": _(
+        "The shop changed this order in the meantime. Please check it and ask again."
+    ),
 }
 
 

@@ -162,8 +162,9 @@ mutation OrderUpdate($input: OrderInput!) {
 }
 """
 
-# Before a change is sent: how far has fulfilment gone, right now? Small on purpose (about 30
-# points): the full order is not needed to decide, and the bucket is shared with everything else.
+# Before a change is sent: how far has fulfilment gone, right now, and is what the shopper
+# changes still what they saw? Small on purpose (about 30 points): the full order is not needed
+# to decide, and the bucket is shared with everything else.
 ORDER_STATE = """
 query OrderState($id: ID!) {
   order(id: $id) {
@@ -171,6 +172,9 @@ query OrderState($id: ID!) {
     updatedAt
     cancelledAt
     displayFulfillmentStatus
+    email
+    phone
+    shippingAddress { firstName lastName address1 address2 city zip countryCodeV2 }
     fulfillmentOrders(first: 10) { nodes { id status } }
     fulfillments(first: 10) { status displayStatus deliveredAt }
   }

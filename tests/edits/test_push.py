@@ -330,3 +330,57 @@ def test_a_change_that_keeps_failing_ends_in_the_failed_queue(
     assert actions.begin_attempt(request=request) is None
     request.refresh_from_db()
     assert request.status == "failed" and request.failure_code == "unavailable"
+
+
+def test_an_address_the_merchant_changed_in_shopify_meanwhile_is_not_overwritten(
+    client: Client, live: Order, shopify: Sandbox, django_capture_on_commit_callbacks, run_jobs
+) -> None:  # type: ignore[no-untyped-def]
+    shopify.webhooks.configure(hold=True)  # the mirror has not heard of it yet
+    order = shopify.store.order(live.number)
+    shopify.store.update_order(
+        order, shipping_address=Address(
+            first_name="Alice", last_name="Walker", address1="1 Merchant Fix Street",
+            city="New York", province_code="NY", zip="10001", country_code="US",
+        ),
+    )  # fmt: skip
+    ask(client, live, "change/address/", {**NEW_ADDRESS, "step": "confirm"},
+        django_capture_on_commit_callbacks)  # fmt: skip
+    run_jobs()
+    request = ChangeRequest.objects.get()
+    assert request.status == "failed" and request.failure_code == "conflict:changed_meanwhile"
+    assert sandbox_address(shopify, live)["address1"] == "1 Merchant Fix Street"
+
+
+def test_an_address_change_whose_answer_was_lost_is_applied_once(
+    client: Client,
+    live: Order,
+    shopify: Sandbox,
+    monkeypatch,
+    django_capture_on_commit_callbacks,
+    run_jobs,
+) -> None:  # type: ignore[no-untyped-def]
+    from shopify.client import Client as AdminClient
+    from shopify.client import Transient
+
+    ask(client, live, "change/address/", {**NEW_ADDRESS, "step": "confirm"},
+        django_capture_on_commit_callbacks)  # fmt: skip
+    request = ChangeRequest.objects.get()
+    query = AdminClient.query
+    updates = []
+
+    def lose_the_first_answer(self, document, variables=None):  # type: ignore[no-untyped-def]
+        if "mutation OrderUpdate" in document:
+            updates.append(variables)
+            if len(updates) == 1:
+                query(self, document, variables)  # Shopify applies it...
+                raise Transient("OrderUpdate: Shopify did not answer in time")  # ...unheard
+        return query(self, document, variables)
+
+    monkeypatch.setattr(AdminClient, "query", lose_the_first_answer)
+    with pytest.raises(Transient):
+        jobs.push_change(request.pk)
+    jobs.push_change(request.pk)  # the retry sees the change already made, and sends nothing
+    request.refresh_from_db()
+    assert request.status == "applied" and request.attempts == 2
+    assert len(updates) == 1
+    assert sandbox_address(shopify, live)["address1"] == "1 Infinite Loop"
