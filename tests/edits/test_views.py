@@ -208,3 +208,29 @@ def test_any_post_is_answered_without_a_server_error(
     made = ChangeRequest.objects.exists()
     # A request is made only by a valid submission, which always answers with a redirect.
     assert made == (response.status_code == 302)
+
+
+def test_another_country_only_when_the_policy_allows_and_then_an_agent_decides(
+    client: Client, order: Order, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    url = page(order) + "change/address/"
+    canadian = {
+        "first_name": "Alice", "last_name": "Walker", "address1": "111 Wellington St",
+        "city": "Ottawa", "province": "ON", "zip": "K1A 0A9", "country_code": "CA",
+        "step": "confirm",
+    }  # fmt: skip
+    assert b'name="country"' not in client.get(url).content  # same country only, by default
+    client.post(url, canadian)
+    assert not ChangeRequest.objects.filter(after__country_code="CA").exists()
+
+    policy = EditPolicy.for_shop(order.shop)
+    policy.allow_country_change = True
+    policy.address_approval = "conditional"  # approval_when_country_changes is on by default
+    policy.save()
+    form = client.get(url + "?country=CA").content.decode()
+    assert 'name="country"' in form and 'value="CA" selected' in form
+    with django_capture_on_commit_callbacks(execute=False):
+        assert client.post(url, canadian).status_code == 302
+    request = ChangeRequest.objects.get()
+    assert request.after["country_code"] == "CA" and request.after["province_code"] == "ON"
+    assert request.status == "awaiting_approval"
