@@ -148,11 +148,24 @@ def change_address(request: HttpRequest, token: str) -> HttpResponse:
         country = chosen if chosen in dict(countries) else country
     limits = WarehouseLimits.from_policy(policy)
     if request.method == "GET":
-        form = AddressForm(
-            country_code=country,
-            limits=limits,
-            initial=AddressForm.initial_from(order.shipping_address or {}),
-        )
+        failed = _failed_address(order, request.GET.get("correct"))
+        if failed is not None:
+            # Shopify refused this address: show it again with Shopify's reasons on its fields.
+            form = AddressForm(
+                AddressForm.initial_from(failed.after),
+                country_code=failed.after.get("country_code") or country,
+                limits=limits,
+            )
+            form.is_valid()
+            for name, messages in failed.field_errors.items():
+                for message in messages:
+                    form.add_error(name if name in form.fields else None, message)
+        else:
+            form = AddressForm(
+                country_code=country,
+                limits=limits,
+                initial=AddressForm.initial_from(order.shipping_address or {}),
+            )
         return _address_page(request, order, form, preview=None, countries=countries)
     form = AddressForm(request.POST, country_code=country, limits=limits)
     if not form.is_valid():
@@ -165,6 +178,14 @@ def change_address(request: HttpRequest, token: str) -> HttpResponse:
         return _address_page(request, order, form, preview=address, countries=countries)
     refused = _submit(request, order, Kind.ADDRESS, address)
     return refused or _back_to_order(token)
+
+
+def _failed_address(order: Order, pk: str | None) -> ChangeRequest | None:
+    if not (pk or "").isdigit():
+        return None
+    return order.change_requests.filter(
+        pk=int(pk), kind=Kind.ADDRESS, status=ChangeRequest.Status.FAILED
+    ).first()
 
 
 def destination_countries() -> list[tuple[str, str]]:

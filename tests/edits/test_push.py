@@ -134,6 +134,13 @@ def test_shopifys_user_errors_fail_the_request_with_its_fields(
     assert request.field_errors == {"zip": ["Enter a ZIP code"]}
     assert "Enter a ZIP code" in request.failure_text
     assert sandbox_address(shopify, live)["address1"] == "350 Fifth Avenue"
+    # The shopper is offered the address again, with Shopify's reason on the field.
+    html = client.get(f"/o/{access.link_token(live)}/").content.decode()
+    assert f'href="change/address/?correct={request.pk}"' in html
+    form = client.get(f"/o/{access.link_token(live)}/change/address/?correct={request.pk}")
+    page = form.content.decode()
+    assert 'value="1 Infinite Loop"' in page
+    assert 'id="id_zip_error"' in page and "Enter a ZIP code" in page
 
 
 @pytest.mark.parametrize(
