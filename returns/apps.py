@@ -7,3 +7,9 @@ from django.utils.translation import gettext_lazy as _
 class ReturnsConfig(AppConfig):
     name = "returns"
     verbose_name = _("Returns and exchanges")
+
+    def ready(self) -> None:
+        from orders import live
+        from returns import views
+
+        live.register("returns", views.returns_part)

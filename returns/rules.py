@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from orders.decisions import Decision
 from orders.formatting import moment
 from orders.models import LineItem, Order
-from returns.models import ReturnPolicy, ReturnRequest
+from returns.models import ReturnLine, ReturnPolicy, ReturnRequest
 
 
 @dataclass(frozen=True)
@@ -34,8 +34,26 @@ def _window_end(day: date, policy: ReturnPolicy, order: Order) -> datetime:
     return datetime.combine(day + timedelta(days=days + 1), time.min, tzinfo=order.shop.zone)
 
 
+def asked_back(order: Order) -> dict[int, int]:
+    """How many of each line are in returns that still count (one query for the order)."""
+    counted = (
+        ReturnLine.objects.filter(line_item__order=order)
+        .exclude(request__status__in=ReturnRequest.SPENT)
+        .values_list("line_item_id", "quantity")
+    )
+    totals: dict[int, int] = {}
+    for line_id, quantity in counted:
+        totals[line_id] = totals.get(line_id, 0) + quantity
+    return totals
+
+
 def line_eligibility(
-    order: Order, line: LineItem, policy: ReturnPolicy, *, now: datetime
+    order: Order,
+    line: LineItem,
+    policy: ReturnPolicy,
+    *,
+    now: datetime,
+    returned: dict[int, int] | None = None,
 ) -> LineEligibility:
     if not policy.enabled:
         return LineEligibility(
@@ -63,12 +81,9 @@ def line_eligibility(
         return LineEligibility(
             line, Decision.no("not_shipped", _("This item has not shipped yet."))
         )
-    asked_back = sum(
-        returned.quantity
-        for returned in line.return_lines.all()
-        if returned.request.status not in ReturnRequest.SPENT
-    )
-    left = shipped - asked_back
+    if returned is None:
+        returned = asked_back(order)
+    left = shipped - returned.get(line.pk, 0)
     if left <= 0:
         return LineEligibility(line, Decision.no("already_returned", _("Already returned")))
     zone = order.shop.zone
@@ -98,7 +113,11 @@ def line_eligibility(
 
 def eligibility(order: Order, policy: ReturnPolicy, *, now: datetime) -> list[LineEligibility]:
     """Every line of the order, returnable or not, with its reason."""
-    return [line_eligibility(order, line, policy, now=now) for line in order.lines.all()]
+    returned = asked_back(order)
+    return [
+        line_eligibility(order, line, policy, now=now, returned=returned)
+        for line in order.lines.all()
+    ]
 
 
 def can_return(order: Order, policy: ReturnPolicy, *, now: datetime) -> Decision:
