@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from edits import rules
 from edits.models import ChangeRequest, EditPolicy, Kind, WarehouseHold
-from orders.decisions import Decision
+from orders.decisions import Decision, NotAllowed
 from orders.models import Order, OrderEvent
 from shopify import queue
 
@@ -38,14 +38,6 @@ SENDING_LEASE = timedelta(minutes=3)
 Status = ChangeRequest.Status
 
 
-class NotAllowed(Exception):
-    """The rule said no; `decision` says why, in the shopper's language."""
-
-    def __init__(self, decision: Decision) -> None:
-        super().__init__(decision.code)
-        self.decision = decision
-
-
 class WrongState(Exception):
     """The request is no longer where the caller thought (someone else acted first)."""
 
@@ -54,12 +46,8 @@ class WrongState(Exception):
         self.request = request
 
 
-def _locked(order: Order) -> Order:
-    return Order.objects.select_related("shop").select_for_update(of=("self",)).get(pk=order.pk)
-
-
 def _locked_request(request: ChangeRequest) -> tuple[ChangeRequest, Order]:
-    order = _locked(request.order)
+    order = Order.objects.locked(request.order_id)
     return ChangeRequest.objects.get(pk=request.pk), order
 
 
@@ -95,7 +83,7 @@ def request_change(
     """The shopper asks for a change. Queued at once, or left for an agent when the policy wants
     approval. Raises `NotAllowed` with the rule's reason."""
     now = now or timezone.now()
-    order = _locked(order)
+    order = Order.objects.locked(order.pk)
     policy = EditPolicy.for_shop(order.shop)
     decision = rules.DECIDE[kind](order, policy, now=now)
     if decision and kind == Kind.ADDRESS:
@@ -338,7 +326,7 @@ def confirm_order(*, order: Order, actor: str = "shopper") -> None:
     """The shopper says all is right: the warehouse need not wait for the window to end."""
     from edits import holds
 
-    order = _locked(order)
+    order = Order.objects.locked(order.pk)
     order.log(OrderEvent.Kind.CONFIRMED, actor=actor, visible_to_shopper=True)
     queue.enqueue(
         holds.release,

@@ -10,6 +10,7 @@ from edits import holds, jobs
 from edits.models import ChangeRequest, EditPolicy
 from orders.models import Order
 from shopify import queue
+from shopify.ingest import shopify_id
 from shopify.models import WebhookDelivery
 from shopify.registry import handles
 
@@ -25,23 +26,16 @@ def order_moved_on(delivery: WebhookDelivery) -> None:
     """Shopify's order payloads do not say how far the warehouse is (fulfilment orders): when a
     change waits for an agent, re-read the order and look again."""
     payload = delivery.payload
-    order_id = payload.get("order_id") or payload.get("id")
-    if order_id is None:
+    if "order_id" not in payload and "id" not in payload:
         return
+    order_id = shopify_id(payload, "order_id") if "order_id" in payload else shopify_id(payload)
     waiting = ChangeRequest.objects.filter(
         order__shop=delivery.shop,
-        order__shopify_id=_order_id(payload, order_id),
+        order__shopify_id=order_id,
         status=ChangeRequest.Status.AWAITING_APPROVAL,
     ).values_list("order_id", flat=True)
     for order_pk in set(waiting):
         queue.enqueue(jobs.recheck_waiting, order_pk, queue="shopify", job_id=f"recheck-{order_pk}")
-
-
-def _order_id(payload: dict, fallback: int) -> int:
-    gid = payload.get("admin_graphql_api_id") if "order_id" not in payload else None
-    if isinstance(gid, str) and gid.rsplit("/", 1)[-1].isdigit():
-        return int(gid.rsplit("/", 1)[-1])
-    return int(fallback)
 
 
 @handles("orders/create")
@@ -51,7 +45,7 @@ def order_placed(delivery: WebhookDelivery) -> None:
     if not EditPolicy.for_shop(delivery.shop).hold_during_window:
         return
     order = Order.objects.filter(
-        shop=delivery.shop, shopify_id=_order_id(delivery.payload, delivery.payload["id"])
+        shop=delivery.shop, shopify_id=shopify_id(delivery.payload)
     ).first()
     if order is not None:
         queue.enqueue(holds.place, order.pk, queue="shopify", job_id=f"hold-{order.pk}")

@@ -20,6 +20,7 @@ from edits.models import EditPolicy, Kind, WarehouseHold
 from orders.models import Order
 from shopify import documents, queue
 from shopify.client import Client, UserErrors
+from shopify.ingest import order_gid
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ def place(order_id: int) -> int:
     if timezone.now() >= closing or order.warehouse_holds.filter(released_at=None).exists():
         return 0
     client = Client.for_shop(order.shop)
-    node = client.query(documents.ORDER_STATE, {"id": f"gid://shopify/Order/{order.shopify_id}"})
+    node = client.query(documents.ORDER_STATE, {"id": order_gid(order.shopify_id)})
     fulfillment_orders = ((node.get("order") or {}).get("fulfillmentOrders") or {}).get("nodes")
     placed = 0
     for fulfillment_order in fulfillment_orders or []:

@@ -19,6 +19,7 @@ from orders.addresses import ADDRESS_FIELDS
 from orders.models import Order
 from shopify import documents, queue, sync
 from shopify.client import Client, Permanent, ShopifyError, Transient, UserErrors
+from shopify.ingest import order_gid
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +28,7 @@ PREPARING_STATUSES = {"PENDING", "OPEN"}
 
 
 def gid(order: Order) -> str:
-    return f"gid://shopify/Order/{order.shopify_id}"
+    return order_gid(order.shopify_id)
 
 
 def push_change(request_id: int) -> None:

@@ -141,7 +141,7 @@ class EditPolicy(models.Model):
         super().save(*args, **kwargs)
         # The order pages, and their parts that say what may be changed, are cached under the
         # shop's `updated_at`: a new policy must show at once.
-        Shop.objects.filter(pk=self.shop_id).update(updated_at=timezone.now())
+        Shop.touch(self.shop_id)
 
     def rule(self, kind: str) -> ActionRule:
         return ActionRule(

@@ -102,10 +102,22 @@ def changes(request: HttpRequest, token: str) -> HttpResponse:
     html = changes_part(request, order)
     response = HttpResponse(html)
     response.headers["Cache-Control"] = "private, no-store"
-    if 'hx-get="changes/' not in html:
+    if not order.change_requests.filter(status__in=ChangeRequest.OPEN).exists():
         # The last change settled: the rest of the page (the address, the stage) changed too.
         response.headers["HX-Refresh"] = "true"
     return response
+
+
+def _open(
+    request: HttpRequest, token: str, kind: str
+) -> tuple[Order, EditPolicy, HttpResponse | None]:
+    """Every change page opens the same way: access, language, the policy, and the rule, whose
+    refusal is the page when it says no."""
+    order = access.order_for(request, token)
+    activate_language(request, order)
+    policy = EditPolicy.for_shop(order.shop)
+    decision = rules.DECIDE[kind](order, policy, now=timezone.now())
+    return order, policy, None if decision else _refused(request, order, decision)
 
 
 def _refused(request: HttpRequest, order: Order, decision: rules.Decision) -> HttpResponse:
@@ -135,12 +147,9 @@ def _back_to_order(token: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def change_address(request: HttpRequest, token: str) -> HttpResponse:
-    order = access.order_for(request, token)
-    activate_language(request, order)
-    policy = EditPolicy.for_shop(order.shop)
-    decision = rules.can_change_address(order, policy, now=timezone.now())
-    if not decision:
-        return _refused(request, order, decision)
+    order, policy, refused = _open(request, token, Kind.ADDRESS)
+    if refused:
+        return refused
     country = order.country_code or ""
     countries = destination_countries() if policy.allow_country_change else []
     if countries:
@@ -226,12 +235,9 @@ def _address_page(
 
 @require_http_methods(["GET", "POST"])
 def change_contact(request: HttpRequest, token: str) -> HttpResponse:
-    order = access.order_for(request, token)
-    activate_language(request, order)
-    policy = EditPolicy.for_shop(order.shop)
-    decision = rules.can_change_contact(order, policy, now=timezone.now())
-    if not decision:
-        return _refused(request, order, decision)
+    order, _policy, refused = _open(request, token, Kind.CONTACT)
+    if refused:
+        return refused
     current = {"email": order.email, "phone": order.phone}
     region = order.country_code or None
     if request.method == "GET":
@@ -251,12 +257,9 @@ def change_contact(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def cancel(request: HttpRequest, token: str) -> HttpResponse:
-    order = access.order_for(request, token)
-    activate_language(request, order)
-    policy = EditPolicy.for_shop(order.shop)
-    decision = rules.can_cancel(order, policy, now=timezone.now())
-    if not decision:
-        return _refused(request, order, decision)
+    order, policy, refused = _open(request, token, Kind.CANCEL)
+    if refused:
+        return refused
     form = CancelForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         refused = _submit(request, order, Kind.CANCEL, form.cleaned_cancellation())

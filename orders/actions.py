@@ -16,7 +16,7 @@ from orders.models import Order, OrderEvent
 def revoke_links(*, order: Order, actor: str) -> Order:
     """Invalidate every link and session grant for `order` (an email went to the wrong person,
     a shopper asks us to). New links made afterwards work as usual."""
-    locked = Order.objects.select_for_update().get(pk=order.pk)
+    locked = Order.objects.locked(order.pk)
     Order.objects.filter(pk=locked.pk).update(link_version=F("link_version") + 1)
     locked.refresh_from_db(fields=["link_version"])
     locked.log(OrderEvent.Kind.LINK_REVOKED, actor=actor, link_version=locked.link_version)

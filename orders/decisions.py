@@ -24,3 +24,11 @@ class Decision:
     @classmethod
     def no(cls, code: str, message: str | Promise) -> Decision:
         return cls(False, code, message)
+
+
+class NotAllowed(Exception):
+    """A rule said no to a write; `decision` says why, in the shopper's language."""
+
+    def __init__(self, decision: Decision) -> None:
+        super().__init__(decision.code)
+        self.decision = decision

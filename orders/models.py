@@ -71,6 +71,12 @@ class Shop(models.Model):
     class Meta:
         ordering = ["name"]
 
+    @classmethod
+    def touch(cls, pk: int) -> None:
+        """Say that something the shop's pages depend on changed (a policy): its cached order
+        pages, keyed by `updated_at`, renew."""
+        cls.objects.filter(pk=pk).update(updated_at=timezone.now())
+
     def __str__(self) -> str:
         return self.name or self.domain
 
@@ -127,6 +133,11 @@ class Stage(models.TextChoices):
 
 
 class OrderQuerySet(models.QuerySet["Order"]):
+    def locked(self, pk: int) -> Order:
+        """The order (with its shop), its row locked for the rest of the transaction: every write
+        to one order, whoever makes it, happens one at a time."""
+        return self.select_related("shop").select_for_update(of=("self",)).get(pk=pk)
+
     def at_stage(self, stage: str) -> OrderQuerySet:
         """The orders whose `Order.stage` is `stage`, decided in SQL so that the admin can filter
         a large mirror. tests/orders/test_stage.py holds this and the property to each other."""

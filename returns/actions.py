@@ -18,18 +18,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from orders.decisions import Decision
+from orders.decisions import Decision, NotAllowed
 from orders.models import Order, OrderEvent
 from returns import rules
 from returns.models import AutoApproval, ReturnLine, ReturnPolicy, ReturnReason, ReturnRequest
 
 Status = ReturnRequest.Status
-
-
-class NotAllowed(Exception):
-    def __init__(self, decision: Decision) -> None:
-        super().__init__(decision.code)
-        self.decision = decision
 
 
 class WrongState(Exception):
@@ -47,10 +41,6 @@ class ReturnItem:
     comment: str = ""
     exchange_variant_id: int | None = None
     has_photo: bool = False
-
-
-def _locked(order: Order) -> Order:
-    return Order.objects.select_related("shop").select_for_update(of=("self",)).get(pk=order.pk)
 
 
 def _refuse(code: str, message: str) -> NotAllowed:
@@ -79,7 +69,7 @@ def request_return(
     """The shopper asks to send items back. Raises `NotAllowed` with the reason, in the
     shopper's language, for the first item the rules refuse."""
     now = now or timezone.now()
-    order = _locked(order)
+    order = Order.objects.locked(order.pk)
     policy = ReturnPolicy.for_shop(order.shop)
     if not items:
         raise _refuse("nothing_chosen", _("Choose at least one item to return."))
@@ -146,7 +136,7 @@ def _move(request: ReturnRequest, status: str) -> None:
 
 @transaction.atomic
 def approve(*, request: ReturnRequest, actor: str) -> ReturnRequest:
-    order = _locked(request.order)
+    order = Order.objects.locked(request.order_id)
     request = ReturnRequest.objects.get(pk=request.pk)
     _move(request, Status.APPROVED)
     request.decided_by = actor
@@ -162,7 +152,7 @@ def approve(*, request: ReturnRequest, actor: str) -> ReturnRequest:
 
 @transaction.atomic
 def decline(*, request: ReturnRequest, actor: str, reason: str) -> ReturnRequest:
-    order = _locked(request.order)
+    order = Order.objects.locked(request.order_id)
     request = ReturnRequest.objects.get(pk=request.pk)
     _move(request, Status.DECLINED)
     request.decided_by, request.decline_reason = actor, reason
@@ -180,7 +170,7 @@ def decline(*, request: ReturnRequest, actor: str, reason: str) -> ReturnRequest
 @transaction.atomic
 def cancel(*, request: ReturnRequest, actor: str = "shopper") -> ReturnRequest:
     """Only before any work on it (requested or approved), as Shopify's returnCancel."""
-    order = _locked(request.order)
+    order = Order.objects.locked(request.order_id)
     request = ReturnRequest.objects.get(pk=request.pk)
     _move(request, Status.CANCELLED)
     request.save()

@@ -109,7 +109,7 @@ class ReturnPolicy(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         super().save(*args, **kwargs)
         # Order pages (and what they offer) are cached under the shop's `updated_at`.
-        Shop.objects.filter(pk=self.shop_id).update(updated_at=timezone.now())
+        Shop.touch(self.shop_id)
 
     @classmethod
     def for_shop(cls, shop: Shop) -> ReturnPolicy:

@@ -26,6 +26,7 @@ class LineEligibility:
     decision: Decision
     returnable: int = 0  # how many of the line may be asked back now
     last_day: date | None = None  # the last day of the latest open window
+    open_until: datetime | None = None  # the first moment after it
 
 
 def _window_end(day: date, policy: ReturnPolicy, order: Order) -> datetime:
@@ -87,15 +88,15 @@ def line_eligibility(
     if left <= 0:
         return LineEligibility(line, Decision.no("already_returned", _("Already returned")))
     zone = order.shop.zone
-    open_quantity, last_day, closed_on = 0, None, None
+    open_quantity, open_until, closed_on = 0, None, None
     for shipment, quantity in parcels:
         start = (shipment.delivered_at or shipment.shipped_at).astimezone(zone).date()
         end = _window_end(start, policy, order)
-        day = end.date() - timedelta(days=1)
         if now < end:
             open_quantity += quantity
-            last_day = max(last_day or day, day)
+            open_until = max(open_until or end, end)
         else:
+            day = end.date() - timedelta(days=1)
             closed_on = max(closed_on or day, day)
     returnable = min(left, open_quantity)
     if returnable <= 0:
@@ -108,7 +109,13 @@ def line_eligibility(
             ),
             last_day=closed_on,
         )
-    return LineEligibility(line, Decision.yes(), returnable=returnable, last_day=last_day)
+    return LineEligibility(
+        line,
+        Decision.yes(),
+        returnable=returnable,
+        last_day=open_until.date() - timedelta(days=1),
+        open_until=open_until,
+    )
 
 
 def eligibility(order: Order, policy: ReturnPolicy, *, now: datetime) -> list[LineEligibility]:

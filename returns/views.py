@@ -7,7 +7,7 @@ next return window closes.
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime
 
 from django.db.models import Prefetch, prefetch_related_objects
 from django.http import HttpRequest
@@ -27,9 +27,8 @@ def render_returns(order: Order, policy: ReturnPolicy, *, now: datetime) -> tupl
     lines = rules.eligibility(order, policy, now=now)
     expires = 600
     for line in lines:
-        if line.decision and line.last_day:
-            end = datetime.combine(line.last_day + timedelta(days=1), time.min, order.shop.zone)
-            expires = min(expires, int((end - now).total_seconds()) + 1)
+        if line.open_until:
+            expires = min(expires, int((line.open_until - now).total_seconds()) + 1)
     html = render_to_string(
         "returns/_returns.html", {"order": order, "shop": order.shop, "lines": lines}
     )

@@ -50,6 +50,11 @@ def gid_number(gid: str | None) -> int | None:
     return int(tail) if tail.isdigit() else None
 
 
+def order_gid(order_id: int) -> str:
+    """123 -> gid://shopify/Order/123, how the Admin API names an order."""
+    return f"gid://shopify/Order/{order_id}"
+
+
 def country_code(value: str | None) -> str:
     """Carriers report a country as a code or a name; only a code is worth keeping."""
     value = (value or "").strip()

@@ -148,7 +148,7 @@ def reconcile(shop: Shop, *, client: Client | None = None) -> int:
 def refresh_order(shop: Shop, order_id: int, *, client: Client | None = None) -> Order | None:
     """Re-read one order, for webhooks that say it changed without saying how (refunds, edits)."""
     client = client or Client.for_shop(shop)
-    data = client.query(documents.ORDER, {"id": f"gid://shopify/Order/{order_id}"})
+    data = client.query(documents.ORDER, {"id": ingest.order_gid(order_id)})
     if not data.get("order"):
         return None
     return ingest.apply_order(shop, ingest.order_from_graphql(data["order"]))
