@@ -370,7 +370,7 @@ def locked_order(shop: Shop, order_id: int) -> Order | None:
 def apply_order(shop: Shop, facts: OrderFacts) -> Order | None:
     """Upsert the order and everything below it; None when the mirror already holds newer data."""
     order = locked_order(shop, facts.shopify_id)
-    if order is not None and order.shopify_updated_at > facts.updated_at:
+    if is_newer(order, facts.updated_at):
         return None
     was_cancelled = order is not None and order.is_cancelled
     values = {
@@ -450,16 +450,22 @@ def apply_shipment(shop: Shop, order_id: int, facts: FulfillmentFacts) -> Fulfil
     return fulfillment
 
 
+def is_newer(row: Any, updated_at: datetime | None) -> bool:
+    """Does the mirror's row already hold newer data than facts stamped `updated_at`? (Rows and
+    facts without a stamp cannot tell: they are applied.)"""
+    return bool(
+        row is not None
+        and row.shopify_updated_at
+        and updated_at
+        and row.shopify_updated_at > updated_at
+    )
+
+
 def apply_fulfillment(order: Order, facts: FulfillmentFacts) -> Fulfillment | None:
     """Upsert one shipment of `order` (whose row the caller has locked)."""
     existing = Fulfillment.objects.filter(order=order, shopify_id=facts.shopify_id).first()
     was_shipped = existing is not None and existing.is_shipped
-    if (
-        existing
-        and existing.shopify_updated_at
-        and facts.updated_at
-        and existing.shopify_updated_at > facts.updated_at
-    ):
+    if is_newer(existing, facts.updated_at):
         return None
     values = {
         "name": facts.name,
@@ -500,12 +506,7 @@ def apply_fulfillment_order(order: Order, facts: FulfillmentOrderFacts) -> None:
     """Upsert one fulfilment order of `order` (locked by the caller): the warehouse's progress,
     which decides what the shopper may still change."""
     existing = FulfillmentOrder.objects.filter(order=order, shopify_id=facts.shopify_id).first()
-    if (
-        existing
-        and existing.shopify_updated_at
-        and facts.updated_at
-        and existing.shopify_updated_at > facts.updated_at
-    ):
+    if is_newer(existing, facts.updated_at):
         return
     values: dict[str, Any] = {
         "status": facts.status,
