@@ -126,7 +126,7 @@ def _refused(request: HttpRequest, order: Order, decision: rules.Decision) -> Ht
         return _back_to_order(request.resolver_match.kwargs["token"])
     return render(
         request,
-        "edits/refused.html",
+        "orders/refused.html",
         {"order": order, "shop": order.shop, "decision": decision},
         status=200,
     )

@@ -576,6 +576,11 @@ class OrderEvent(models.Model):
         RETURN_APPROVED = "return.approved", _("Your return was approved")
         RETURN_DECLINED = "return.declined", _("Your return was declined")
         RETURN_CANCELLED = "return.cancelled", _("Your return was cancelled")
+        RETURN_RECEIVED = "return.received", _("Your returned items arrived")
+        RETURN_RESOLVED = "return.resolved", _("Your return was settled")
+        RETURN_CLOSED = "return.closed", _("Your return was closed")
+        RETURN_SYNC_FAILED = "return.sync_failed", _("A return could not reach Shopify")
+        RETURN_SYNC_RETRIED = "return.sync_retried", _("A return was sent to Shopify again")
         LINK_REVOKED = "access.links_revoked", _("Order links revoked")
         LOOKUP_GRANTED = "access.lookup_granted", _("Order opened by lookup")
 

@@ -225,7 +225,9 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
-MEDIA_URL = "media/"
+MEDIA_URL = "media/"  # never served as it is: return photos are shown to agents only
+# Photos shoppers add to a return (returns/photos.py).
+RETURN_PHOTO_MAX_BYTES = env_int("RETURN_PHOTO_MAX_BYTES", 8 * 1024 * 1024, minimum=1024)
 
 for _key, _value in email_settings(
     env_str("EMAIL_URL", "console:" if DEBUG else "smtp://localhost:25?tls=0")

@@ -11,5 +11,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("orders.urls")),
     path("", include("edits.urls")),
+    path("", include("returns.urls")),
     path("", include("shopify.urls")),
 ]

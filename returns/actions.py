@@ -1,17 +1,19 @@
 """Every write of a return, whoever asks (the shopper's flow, agents, Shopify's returns/*
-webhooks).
+webhooks, the returns sync).
 
 Invariants:
 - each function runs in one transaction with the order row locked, and asks the rules again
   under that lock: two tabs cannot return the same item twice;
 - a return only moves along `ReturnRequest.NEXT`, and every move leaves an `OrderEvent`;
-- what reaches Shopify is sent after commit by a job (the returns sync), never from here.
+- what reaches Shopify is sent after commit by `jobs.push_return`, never from here. What it
+  sends follows from the return's status and the status Shopify last confirmed
+  (`jobs.next_step`), so a move only has to ask for a push.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
@@ -21,9 +23,22 @@ from django.utils.translation import gettext_lazy as _
 from orders.decisions import Decision, NotAllowed
 from orders.models import Order, OrderEvent
 from returns import rules
-from returns.models import AutoApproval, ReturnLine, ReturnPolicy, ReturnReason, ReturnRequest
+from returns.models import (
+    AutoApproval,
+    Resolution,
+    ReturnLine,
+    ReturnPolicy,
+    ReturnRequest,
+    ShopifyStatus,
+)
+from shopify import queue
+from shopify.ingest import gid_number
 
 Status = ReturnRequest.Status
+
+SENDING_LEASE = timedelta(minutes=3)
+MAX_ATTEMPTS = 8
+STALE_AFTER = timedelta(minutes=2)
 
 
 class WrongState(Exception):
@@ -40,14 +55,16 @@ class ReturnItem:
     resolution: str
     comment: str = ""
     exchange_variant_id: int | None = None
-    has_photo: bool = False
+    exchange_variant_title: str = ""
+    exchange_price: Decimal | None = None
+    photo: str = ""  # a name in Django's storage, written by `photos.store`
 
 
 def _refuse(code: str, message: str) -> NotAllowed:
     return NotAllowed(Decision.no(code, message))
 
 
-def auto_approved(policy: ReturnPolicy, reasons: list[ReturnReason], value: Decimal) -> bool:
+def auto_approved(policy: ReturnPolicy, reasons: list[rules.Reason], value: Decimal) -> bool:
     """Whether the policy approves this return without an agent."""
     if policy.auto_approval == AutoApproval.ALL:
         return True
@@ -58,26 +75,17 @@ def auto_approved(policy: ReturnPolicy, reasons: list[ReturnReason], value: Deci
     return False
 
 
-@transaction.atomic
-def request_return(
-    *,
-    order: Order,
-    items: list[ReturnItem],
-    actor: str = "shopper",
-    now: datetime | None = None,
-) -> ReturnRequest:
-    """The shopper asks to send items back. Raises `NotAllowed` with the reason, in the
-    shopper's language, for the first item the rules refuse."""
-    now = now or timezone.now()
-    order = Order.objects.locked(order.pk)
-    policy = ReturnPolicy.for_shop(order.shop)
+def check_items(
+    order: Order, policy: ReturnPolicy, items: list[ReturnItem], *, now: datetime, language: str
+) -> list[rules.Reason]:
+    """The rules, for every item; raises `NotAllowed` for the first one they refuse. The flow
+    asks this at each step; `request_return` asks it again under the lock."""
     if not items:
         raise _refuse("nothing_chosen", _("Choose at least one item to return."))
     eligible = {item.line.pk: item for item in rules.eligibility(order, policy, now=now)}
-    reasons = {reason.code: reason for reason in policy.reasons.all()} if policy.pk else {}
+    reasons = {reason.code: reason for reason in rules.reasons(policy, language)}
     allowed = rules.resolutions(order, policy)
-    chosen: list[ReturnReason] = []
-    value = Decimal("0")
+    chosen = []
     for item in items:
         line = eligible.get(item.line_id)
         if line is None:
@@ -90,42 +98,94 @@ def request_return(
                 _("You can return at most %(count)s of this item.") % {"count": line.returnable},
             )
         reason = reasons.get(item.reason)
-        if reasons and reason is None:
+        if reason is None:
             raise _refuse("reason", _("Choose a reason for each item."))
-        if reason is not None and reason.photo_required and not item.has_photo:
+        if reason.photo_required and not item.photo:
             raise _refuse("photo", _("Please add a photo for this reason."))
         if item.resolution not in allowed:
             raise _refuse("resolution", _("This option is not available for your order."))
-        chosen += [reason] if reason else []
-        value += line.line.price * item.quantity
-    number = f"R{order.number}-{order.return_requests.count() + 1}"
+        if item.resolution == Resolution.EXCHANGE and not item.exchange_variant_id:
+            raise _refuse("exchange", _("Choose what you would like instead."))
+        chosen.append(reason)
+    return chosen
+
+
+@transaction.atomic
+def request_return(
+    *,
+    order: Order,
+    items: list[ReturnItem],
+    actor: str = "shopper",
+    language: str = "en",
+    now: datetime | None = None,
+) -> ReturnRequest:
+    """The shopper asks to send items back. Raises `NotAllowed` with the reason, in the
+    shopper's language, for the first item the rules refuse."""
+    now = now or timezone.now()
+    order = Order.objects.locked(order.pk)
+    policy = ReturnPolicy.for_shop(order.shop)
+    chosen = check_items(order, policy, items, now=now, language=language)
+    lines = {line.pk: line for line in order.lines.all()}
+    quote = rules.quote(
+        order,
+        policy,
+        [
+            rules.QuoteLine(lines[i.line_id], i.quantity, i.resolution, i.exchange_price)
+            for i in items
+        ],
+    )
+    value = sum((lines[i.line_id].price * i.quantity for i in items), Decimal("0"))
     approved = auto_approved(policy, chosen, value)
     request = ReturnRequest.objects.create(
         order=order,
-        number=number,
+        number=f"R{order.number}-{order.return_requests.count() + 1}",
         status=Status.APPROVED if approved else Status.REQUESTED,
         requested_by=actor,
         decided_by="system" if approved else "",
+        quote=quote.as_json(),
         created_at=now,
     )
-    for item in items:
-        ReturnLine.objects.create(
+    ReturnLine.objects.bulk_create(
+        ReturnLine(
             request=request,
             line_item_id=item.line_id,
             quantity=item.quantity,
-            reason=reasons.get(item.reason),
+            reason_code=reason.code,
+            reason_label=reason.label,
             comment=item.comment,
+            photo=item.photo,
             resolution=item.resolution,
-            exchange_variant_id=item.exchange_variant_id,
+            exchange_variant_id=item.exchange_variant_id
+            if item.resolution == Resolution.EXCHANGE
+            else None,
+            exchange_variant_title=item.exchange_variant_title
+            if item.resolution == Resolution.EXCHANGE
+            else "",
+            exchange_price=item.exchange_price if item.resolution == Resolution.EXCHANGE else None,
         )
+        for item, reason in zip(items, chosen, strict=True)
+    )
     order.log(
-        OrderEvent.Kind.RETURN_REQUESTED, actor=actor, visible_to_shopper=True, request=number
+        OrderEvent.Kind.RETURN_REQUESTED,
+        actor=actor,
+        visible_to_shopper=True,
+        request=request.number,
     )
     if approved:
         order.log(
-            OrderEvent.Kind.RETURN_APPROVED, actor="system", visible_to_shopper=True, request=number
+            OrderEvent.Kind.RETURN_APPROVED,
+            actor="system",
+            visible_to_shopper=True,
+            request=request.number,
         )
+    _push(request)
+    _email(request, "approved" if approved else "requested")
     return request
+
+
+def _locked(request: ReturnRequest) -> tuple[ReturnRequest, Order]:
+    order = Order.objects.locked(request.order_id)
+    return ReturnRequest.objects.select_related("order__shop").get(pk=request.pk), order
 
 
 def _move(request: ReturnRequest, status: str) -> None:
@@ -136,8 +196,7 @@ def _move(request: ReturnRequest, status: str) -> None:
 
 @transaction.atomic
 def approve(*, request: ReturnRequest, actor: str) -> ReturnRequest:
-    order = Order.objects.locked(request.order_id)
-    request = ReturnRequest.objects.get(pk=request.pk)
+    request, order = _locked(request)
     _move(request, Status.APPROVED)
     request.decided_by = actor
     request.save()
@@ -147,13 +206,15 @@ def approve(*, request: ReturnRequest, actor: str) -> ReturnRequest:
         visible_to_shopper=True,
         request=request.number,
     )
+    _push(request)
+    _email(request, "approved")
     return request
 
 
 @transaction.atomic
 def decline(*, request: ReturnRequest, actor: str, reason: str) -> ReturnRequest:
-    order = Order.objects.locked(request.order_id)
-    request = ReturnRequest.objects.get(pk=request.pk)
+    """`reason` is shown to the shopper, in the words the agent chose."""
+    request, order = _locked(request)
     _move(request, Status.DECLINED)
     request.decided_by, request.decline_reason = actor, reason
     request.save()
@@ -164,14 +225,15 @@ def decline(*, request: ReturnRequest, actor: str, reason: str) -> ReturnRequest
         request=request.number,
         reason=reason,
     )
+    _push(request)
+    _email(request, "declined")
     return request
 
 
 @transaction.atomic
 def cancel(*, request: ReturnRequest, actor: str = "shopper") -> ReturnRequest:
     """Only before any work on it (requested or approved), as Shopify's returnCancel."""
-    order = Order.objects.locked(request.order_id)
-    request = ReturnRequest.objects.get(pk=request.pk)
+    request, order = _locked(request)
     _move(request, Status.CANCELLED)
     request.save()
     order.log(
@@ -180,4 +242,222 @@ def cancel(*, request: ReturnRequest, actor: str = "shopper") -> ReturnRequest:
         visible_to_shopper=True,
         request=request.number,
     )
+    _push(request)
     return request
+
+
+@transaction.atomic
+def mark_received(
+    *, request: ReturnRequest, actor: str, conditions: dict[int, str]
+) -> ReturnRequest:
+    """The parcel arrived: each line's condition (by ReturnLine pk), as the agent judges it."""
+    request, order = _locked(request)
+    _move(request, Status.RECEIVED)
+    for line in request.lines.all():
+        line.condition = conditions.get(line.pk, line.condition)
+        line.save(update_fields=["condition"])
+    request.save()
+    order.log(
+        OrderEvent.Kind.RETURN_RECEIVED,
+        actor=actor,
+        visible_to_shopper=True,
+        request=request.number,
+    )
+    _email(request, "arrived")
+    return request
+
+
+# Shopify's status -> ours, for what Shopify's admin (or Shopify itself) decided.
+FOLLOWS = {
+    ShopifyStatus.OPEN: Status.APPROVED,
+    ShopifyStatus.DECLINED: Status.DECLINED,
+    ShopifyStatus.CANCELED: Status.CANCELLED,
+    ShopifyStatus.CLOSED: Status.CLOSED,
+}
+
+
+@transaction.atomic
+def follow_shopify(
+    *,
+    request: ReturnRequest,
+    shopify_status: str,
+    processed: bool = False,
+    decline_note: str = "",
+) -> ReturnRequest:
+    """Shopify says where the return is (a returns/* webhook, or the sync's answer). Our
+    request follows where the state machine allows; what only we know (in transit,
+    received) is kept while Shopify still says OPEN."""
+    request, order = _locked(request)
+    request.shopify_status = shopify_status
+    moves: list[str] = []
+    if processed and request.status in (Status.APPROVED, Status.IN_TRANSIT, Status.RECEIVED):
+        moves.append(Status.RESOLVED)
+    target = FOLLOWS.get(shopify_status)
+    if target == Status.CLOSED and request.status == Status.CLOSED:
+        target = None
+    if target == Status.APPROVED and request.status != Status.CLOSED:
+        target = Status.APPROVED if request.status == Status.REQUESTED else None
+    if target and target not in moves:
+        moves.append(target)
+    for status in moves:
+        if not request.can_move_to(status):
+            continue
+        request.status = status
+        if status == Status.DECLINED:
+            request.decided_by = request.decided_by or "shopify"
+            request.decline_reason = request.decline_reason or decline_note
+        if status == Status.APPROVED:
+            request.decided_by = request.decided_by or "shopify"
+        order.log(_EVENTS[status], actor="shopify", visible_to_shopper=True, request=request.number)
+        if status in _EMAILS:
+            _email(request, _EMAILS[status])
+    request.save()
+    return request
+
+
+_EVENTS = {
+    Status.APPROVED: OrderEvent.Kind.RETURN_APPROVED,
+    Status.DECLINED: OrderEvent.Kind.RETURN_DECLINED,
+    Status.CANCELLED: OrderEvent.Kind.RETURN_CANCELLED,
+    Status.RESOLVED: OrderEvent.Kind.RETURN_RESOLVED,
+    Status.CLOSED: OrderEvent.Kind.RETURN_CLOSED,
+}
+_EMAILS = {Status.APPROVED: "approved", Status.DECLINED: "declined", Status.RESOLVED: "resolved"}
+
+
+@transaction.atomic
+def correct_from_shopify(
+    *, request: ReturnRequest, shopify_status: str, processed: bool, message: str
+) -> ReturnRequest:
+    """Shopify refused a step because the return had moved on there (a cancellation that
+    reached Shopify after the merchant processed the items): ours takes Shopify's status, and
+    the refusal is logged for agents."""
+    request, order = _locked(request)
+    corrected = {
+        ShopifyStatus.REQUESTED: Status.REQUESTED,
+        ShopifyStatus.OPEN: Status.RESOLVED if processed else Status.APPROVED,
+        ShopifyStatus.DECLINED: Status.DECLINED,
+        ShopifyStatus.CANCELED: Status.CANCELLED,
+        ShopifyStatus.CLOSED: Status.CLOSED,
+    }[shopify_status]
+    was = request.status
+    request.status, request.shopify_status = corrected, shopify_status
+    request.sending_until = None
+    request.save()
+    order.log(
+        OrderEvent.Kind.RETURN_SYNC_FAILED,
+        actor="shopify",
+        request=request.number,
+        code="conflict",
+        message=message,
+        was=was,
+        now=corrected,
+    )
+    return request
+
+
+# The returns sync's bookkeeping (used by jobs.push_return only).
+
+
+@transaction.atomic
+def begin_sync(*, request: ReturnRequest) -> ReturnRequest | None:
+    """The push job starts: claim the request for a few minutes. None when another worker
+    holds it, or when attempts ran out (the request then waits for an agent's retry)."""
+    request, _order = _locked(request)
+    now = timezone.now()
+    if request.sending_until and request.sending_until > now:
+        return None
+    if request.sync_attempts >= MAX_ATTEMPTS:
+        if not request.sync_failure:
+            _fail(request, "unavailable", "too many attempts")
+        return None
+    request.sync_attempts += 1
+    request.sending_until = now + SENDING_LEASE
+    request.save(update_fields=["sync_attempts", "sending_until", "updated_at"])
+    return request
+
+
+def end_sync(*, request: ReturnRequest) -> None:
+    ReturnRequest.objects.filter(pk=request.pk).update(sending_until=None)
+
+
+@transaction.atomic
+def record_shopify(*, request: ReturnRequest, node: dict) -> ReturnRequest:
+    """Shopify answered with the return: keep its id, name and status; the step is done."""
+    request, order = _locked(request)
+    request.shopify_return_id = gid_number(node["id"])
+    request.shopify_name = node.get("name") or ""
+    request.shopify_status = node["status"]
+    request.sync_attempts = 0
+    request.sync_failure = request.sync_failure_text = ""
+    request.save()
+    order.bump_revision()  # the order page shows that the shop has it
+    return request
+
+
+@transaction.atomic
+def mark_sync_failed(*, request: ReturnRequest, code: str, message: str) -> ReturnRequest:
+    """Shopify refused, or could not be reached for too long: an agent looks (and retries)."""
+    request, order = _locked(request)
+    _fail(request, code, message)
+    order.log(
+        OrderEvent.Kind.RETURN_SYNC_FAILED,
+        actor="system",
+        request=request.number,
+        code=code,
+        message=message,
+    )
+    return request
+
+
+def _fail(request: ReturnRequest, code: str, message: str) -> None:
+    request.sync_failure, request.sync_failure_text = code, message
+    request.sending_until = None
+    request.save()
+
+
+@transaction.atomic
+def retry_sync(*, request: ReturnRequest, actor: str) -> ReturnRequest:
+    """An agent sends a failed return to Shopify again (after fixing what was wrong)."""
+    request, order = _locked(request)
+    request.sync_failure = request.sync_failure_text = ""
+    request.sync_attempts = 0
+    request.save()
+    order.log(OrderEvent.Kind.RETURN_SYNC_RETRIED, actor=actor, request=request.number)
+    _push(request)
+    return request
+
+
+def sweep_returns(*, older_than: timedelta = STALE_AFTER) -> int:
+    """The outbox: push again every return that still has something to tell Shopify and has not
+    moved for `older_than` (Redis was down, a worker died). Returns how many were sent."""
+    from returns import jobs
+
+    now = timezone.now()
+    candidates = (
+        ReturnRequest.objects.filter(
+            updated_at__lt=now - older_than, sync_failure="", order__shop__is_active=True
+        )
+        .exclude(sending_until__gt=now)
+        .exclude(status__in=[Status.DECLINED, Status.CANCELLED], shopify_status="")
+        .prefetch_related("lines")
+    )
+    count = 0
+    with transaction.atomic():
+        for request in candidates.iterator(chunk_size=200):
+            if jobs.next_step(request) is not None:
+                _push(request)
+                count += 1
+    return count
+
+
+def _push(request: ReturnRequest) -> None:
+    from returns import jobs
+
+    queue.enqueue(jobs.push_return, request.pk, queue="shopify", job_id=f"return-{request.pk}")
+
+
+def _email(request: ReturnRequest, event: str) -> None:
+    from returns import jobs
+
+    queue.enqueue(jobs.send_return_email, request.pk, event, queue="default")

@@ -10,6 +10,6 @@ class ReturnsConfig(AppConfig):
 
     def ready(self) -> None:
         from orders import live
-        from returns import views
+        from returns import handlers, views  # noqa: F401  (handlers register with shopify)
 
         live.register("returns", views.returns_part)

@@ -29,6 +29,20 @@ class Resolution(models.TextChoices):
     REFUND = "refund", _("Refund to the original payment")
 
 
+class ShopifyReason(models.TextChoices):
+    """Shopify's `ReturnReason` enum: how a reason is reported on the return in Shopify."""
+
+    SIZE_TOO_SMALL = "SIZE_TOO_SMALL", _("Size too small")
+    SIZE_TOO_LARGE = "SIZE_TOO_LARGE", _("Size too large")
+    UNWANTED = "UNWANTED", _("Unwanted")
+    NOT_AS_DESCRIBED = "NOT_AS_DESCRIBED", _("Not as described")
+    WRONG_ITEM = "WRONG_ITEM", _("Wrong item")
+    DEFECTIVE = "DEFECTIVE", _("Defective")
+    STYLE = "STYLE", _("Style")
+    COLOR = "COLOR", _("Colour")
+    OTHER = "OTHER", _("Other")
+
+
 class AutoApproval(models.TextChoices):
     NONE = "none", _("never: an agent decides every return")
     ALL = "all", _("always")
@@ -97,6 +111,10 @@ class ReturnPolicy(models.Model):
         max_digits=14, decimal_places=2, null=True, blank=True
     )
     country_overrides = models.JSONField(default=dict, blank=True, validators=[validate_overrides])
+    slip_instructions = models.TextField(
+        blank=True,
+        help_text=_("Printed on the return slip: where to send the parcel, and how."),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -143,6 +161,12 @@ class ReturnReason(models.Model):
     auto_approved = models.BooleanField(
         default=False, help_text=_("Approved without an agent when the policy says so.")
     )
+    shopify_reason = models.CharField(
+        max_length=32,
+        choices=ShopifyReason,
+        default=ShopifyReason.OTHER,
+        help_text=_("How the reason is reported to Shopify."),
+    )
     position = models.PositiveIntegerField(default=0)
 
     class Meta:
@@ -164,6 +188,14 @@ class ReturnReason(models.Model):
         )
 
 
+class ShopifyStatus(models.TextChoices):
+    REQUESTED = "REQUESTED"
+    OPEN = "OPEN"
+    DECLINED = "DECLINED"
+    CLOSED = "CLOSED"
+    CANCELED = "CANCELED"
+
+
 class ReturnRequest(models.Model):
     class Status(models.TextChoices):
         REQUESTED = "requested", _("Requested")
@@ -178,11 +210,18 @@ class ReturnRequest(models.Model):
     # DESIGN.md's state machine: where each status may go next.
     NEXT: dict[str, set[str]] = {
         Status.REQUESTED: {Status.APPROVED, Status.DECLINED, Status.CANCELLED},
-        Status.APPROVED: {Status.IN_TRANSIT, Status.RECEIVED, Status.CANCELLED},
-        Status.IN_TRANSIT: {Status.RECEIVED},
-        Status.RECEIVED: {Status.RESOLVED},
+        # Shopify may process or close an open return at any point (its own admin).
+        Status.APPROVED: {
+            Status.IN_TRANSIT,
+            Status.RECEIVED,
+            Status.RESOLVED,
+            Status.CLOSED,
+            Status.CANCELLED,
+        },
+        Status.IN_TRANSIT: {Status.RECEIVED, Status.RESOLVED, Status.CLOSED},
+        Status.RECEIVED: {Status.RESOLVED, Status.CLOSED},
         Status.RESOLVED: {Status.CLOSED},
-        Status.CLOSED: set(),
+        Status.CLOSED: {Status.APPROVED},  # reopened in Shopify
         Status.DECLINED: set(),
         Status.CANCELLED: set(),
     }
@@ -192,7 +231,17 @@ class ReturnRequest(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="return_requests")
     number = models.CharField(max_length=32, unique=True)
     status = models.CharField(max_length=16, choices=Status, default=Status.REQUESTED)
-    shopify_return_id = models.BigIntegerField(null=True, blank=True)
+    # Shopify's side: the return's id and name there, and the last status Shopify confirmed.
+    # What still has to reach Shopify follows from `status` and `shopify_status` (jobs.next_step).
+    shopify_return_id = models.BigIntegerField(null=True, blank=True, unique=True)
+    shopify_name = models.CharField(max_length=64, blank=True)
+    shopify_status = models.CharField(max_length=16, choices=ShopifyStatus, blank=True)
+    sending_until = models.DateTimeField(null=True, blank=True)  # a worker's lease
+    sync_attempts = models.PositiveIntegerField(default=0)
+    sync_failure = models.CharField(max_length=64, blank=True)  # a code; empty when fine
+    sync_failure_text = models.TextField(blank=True)
+    # The amounts the shopper saw and agreed to (`rules.Quote.as_json`).
+    quote = models.JSONField(default=dict, blank=True)
     decline_reason = models.TextField(blank=True)
     requested_by = models.CharField(max_length=255, default="shopper")
     decided_by = models.CharField(max_length=255, blank=True)
@@ -209,18 +258,42 @@ class ReturnRequest(models.Model):
     def can_move_to(self, status: str) -> bool:
         return status in self.NEXT[self.status]
 
+    @property
+    def has_exchange(self) -> bool:
+        return any(line.resolution == Resolution.EXCHANGE for line in self.lines.all())
+
+    @property
+    def slip_available(self) -> bool:
+        """The return slip is for parcels on their way back: once approved, until received."""
+        return self.status in (self.Status.APPROVED, self.Status.IN_TRANSIT)
+
+
+class Condition(models.TextChoices):
+    """How an item came back, as the agent who opens the parcel judges it."""
+
+    AS_NEW = "as_new", _("As new, can be resold")
+    OPENED = "opened", _("Opened or worn")
+    DAMAGED = "damaged", _("Damaged")
+    MISSING = "missing", _("Not in the parcel")
+
 
 class ReturnLine(models.Model):
     request = models.ForeignKey(ReturnRequest, on_delete=models.CASCADE, related_name="lines")
     line_item = models.ForeignKey(LineItem, on_delete=models.CASCADE, related_name="return_lines")
     quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
-    reason = models.ForeignKey(ReturnReason, on_delete=models.SET_NULL, null=True, blank=True)
+    # The reason's code, and its label as the shopper read it (the merchant may rename it later).
+    reason_code = models.CharField(max_length=64, blank=True, db_index=True)
+    reason_label = models.CharField(max_length=255, blank=True)
     comment = models.TextField(blank=True)
-    # Checked to be an image by the upload form before it is stored.
+    # Checked and re-encoded by `photos.store` before it is kept (no metadata, no location).
     photo = models.FileField(upload_to="returns/%Y/%m/", blank=True)
     resolution = models.CharField(max_length=16, choices=Resolution)
     exchange_variant_id = models.BigIntegerField(null=True, blank=True)
-    condition = models.CharField(max_length=255, blank=True)
+    exchange_variant_title = models.CharField(max_length=255, blank=True)
+    exchange_price = models.DecimalField(max_digits=14, decimal_places=3, null=True, blank=True)
+    condition = models.CharField(
+        max_length=16, choices=Condition, blank=True, help_text=_("Set when the parcel arrives.")
+    )
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.line_item.title}"

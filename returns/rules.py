@@ -11,13 +11,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from orders.decisions import Decision
 from orders.formatting import moment
 from orders.models import LineItem, Order
-from returns.models import ReturnLine, ReturnPolicy, ReturnRequest
+from returns.models import Resolution, ReturnLine, ReturnPolicy, ReturnRequest, ShopifyReason
 
 
 @dataclass(frozen=True)
@@ -140,3 +142,113 @@ def can_return(order: Order, policy: ReturnPolicy, *, now: datetime) -> Decision
 def resolutions(order: Order, policy: ReturnPolicy) -> list[str]:
     """The resolutions offered for this order's destination, exchange first."""
     return policy.resolutions_for(order.country_code or "")
+
+
+@dataclass(frozen=True)
+class Reason:
+    """A return reason as the flow offers it: the merchant's own, or the built-in ones."""
+
+    code: str
+    label: str
+    photo_required: bool = False
+    auto_approved: bool = False
+    shopify_reason: str = ShopifyReason.OTHER
+
+
+# Offered until a merchant writes their own list in the admin.
+DEFAULT_REASONS = (
+    ("too_small", _("Too small"), False, ShopifyReason.SIZE_TOO_SMALL),
+    ("too_large", _("Too large"), False, ShopifyReason.SIZE_TOO_LARGE),
+    ("not_as_described", _("Not as described"), False, ShopifyReason.NOT_AS_DESCRIBED),
+    ("damaged", _("Arrived damaged or faulty"), True, ShopifyReason.DEFECTIVE),
+    ("wrong_item", _("Wrong item sent"), False, ShopifyReason.WRONG_ITEM),
+    ("changed_mind", _("Changed my mind"), False, ShopifyReason.UNWANTED),
+)
+
+
+def reasons(policy: ReturnPolicy, language: str) -> list[Reason]:
+    """The reasons a shopper chooses from, labelled in `language`."""
+    own = list(policy.reasons.all()) if policy.pk else []
+    if own:
+        return [
+            Reason(r.code, r.label(language), r.photo_required, r.auto_approved, r.shopify_reason)
+            for r in own
+        ]
+    with translation.override(language):
+        return [
+            Reason(code, str(label), photo, False, shopify)
+            for code, label, photo, shopify in DEFAULT_REASONS
+        ]
+
+
+@dataclass(frozen=True)
+class QuoteLine:
+    line: LineItem
+    quantity: int
+    resolution: str
+    exchange_price: Decimal | None = None
+
+    @property
+    def value(self) -> Decimal:
+        return self.line.price * self.quantity
+
+    @property
+    def difference(self) -> Decimal:
+        """What an exchange costs more (positive) or less (negative) than the item."""
+        if self.resolution != Resolution.EXCHANGE or self.exchange_price is None:
+            return Decimal("0")
+        return (self.exchange_price - self.line.price) * self.quantity
+
+
+@dataclass(frozen=True)
+class Quote:
+    """What the shopper gets back, estimated before they submit (Shopify settles the money)."""
+
+    refund: Decimal  # to the original payment, after fees
+    credit: Decimal  # store credit, bonus included, after what fees the refund did not cover
+    credit_bonus: Decimal
+    restocking_fee: Decimal
+    shipping_fee: Decimal
+    exchange_difference: Decimal  # to pay (positive) or to get back (negative)
+    currency: str
+
+    def as_json(self) -> dict[str, str]:
+        return {
+            key: (str(value) if isinstance(value, Decimal) else value)
+            for key, value in self.__dict__.items()
+        }
+
+    @property
+    def fees(self) -> Decimal:
+        return self.restocking_fee + self.shipping_fee
+
+
+CENT = Decimal("0.01")
+
+
+def quote(order: Order, policy: ReturnPolicy, lines: list[QuoteLine]) -> Quote:
+    """Fees come off the refund first, then off the store credit; exchanges are free of fees
+    when the policy waives them."""
+
+    def waived(item: QuoteLine) -> bool:
+        return item.resolution == Resolution.EXCHANGE and policy.fees_waived_for_exchanges
+
+    charged = [item for item in lines if not waived(item)]
+    restocking = sum((item.value for item in charged), Decimal("0"))
+    restocking = (restocking * policy.restocking_fee_percent / 100).quantize(CENT)
+    shipping = policy.return_shipping_fee if charged else Decimal("0")
+    refund = sum((i.value for i in lines if i.resolution == Resolution.REFUND), Decimal("0"))
+    credit = sum((i.value for i in lines if i.resolution == Resolution.STORE_CREDIT), Decimal("0"))
+    bonus = (credit * policy.store_credit_bonus_percent / 100).quantize(CENT)
+    fees = restocking + shipping
+    from_refund = min(fees, refund)
+    from_credit = min(fees - from_refund, credit + bonus)
+    return Quote(
+        refund=(refund - from_refund).quantize(CENT),
+        credit=(credit + bonus - from_credit).quantize(CENT),
+        credit_bonus=bonus,
+        restocking_fee=restocking,
+        shipping_fee=shipping.quantize(CENT),
+        exchange_difference=sum((i.difference for i in lines), Decimal("0")).quantize(CENT),
+        currency=order.currency,
+    )

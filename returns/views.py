@@ -1,23 +1,40 @@
-"""The shopper's side of returns: for now, what may be sent back and until when, as a live part
-of the order page (`orders.live`); the return flow itself comes next.
+"""The shopper's side of returns: what may be sent back (a live part of the order page), the
+return flow, and the return slip.
 
-Like the changes part, it holds nothing of the visitor, so it is cached with the page, until the
-next return window closes.
+The flow is four short pages, each a plain form that works without JavaScript (htmx only boosts
+them): the items and how many -> why (a photo where the reason needs one) -> what instead,
+exchange first -> a summary with the amounts -> submit. What was chosen waits in the session
+(`draft.Draft`); every step asks the rules again, and submitting asks them once more under the
+order's lock (`actions.request_return`).
+
+Like the changes part, the live part holds nothing of the visitor (links are relative to the
+order page), so it is cached with the page, until the next return window closes.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
+import segno
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, prefetch_related_objects
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
 
-from orders import page_cache
+from orders import access, page_cache
 from orders.models import Fulfillment, Order, Stage
-from returns import rules
-from returns.models import ReturnPolicy
+from orders.views import activate_language
+from returns import actions, catalogue, jobs, photos, rules
+from returns.draft import Draft
+from returns.models import Resolution, ReturnPolicy, ReturnRequest
+
+STEPS = ("items", "reasons", "resolution", "review")
 
 
 def render_returns(order: Order, policy: ReturnPolicy, *, now: datetime) -> tuple[str, int]:
@@ -29,21 +46,395 @@ def render_returns(order: Order, policy: ReturnPolicy, *, now: datetime) -> tupl
     for line in lines:
         if line.open_until:
             expires = min(expires, int((line.open_until - now).total_seconds()) + 1)
+    requests = sorted(order.return_requests.all(), key=lambda r: r.created_at, reverse=True)
+    syncing = any(jobs.next_step(r) is not None and not r.sync_failure for r in requests)
     html = render_to_string(
-        "returns/_returns.html", {"order": order, "shop": order.shop, "lines": lines}
+        "returns/_returns.html",
+        {
+            "order": order,
+            "shop": order.shop,
+            "lines": lines,
+            "requests": requests,
+            "can_start": any(line.decision for line in lines),
+            "polling": "2s" if syncing else "",
+            "revision": order.revision,
+        },
     )
     return html, expires
 
 
 def returns_part(request: HttpRequest, order: Order) -> str:
-    """Registered with `orders.live`: which items can go back, until when, or why not."""
+    """Registered with `orders.live`: which items can go back, until when, or why not, and
+    the shopper's returns."""
     now = timezone.now()
 
-    def render() -> tuple[str, int]:
+    def render_part() -> tuple[str, int]:
         prefetch_related_objects(
-            [order], "lines", Prefetch("fulfillments", queryset=Fulfillment.objects.all())
+            [order],
+            "lines",
+            Prefetch("fulfillments", queryset=Fulfillment.objects.all()),
+            Prefetch(
+                "return_requests",
+                queryset=ReturnRequest.objects.prefetch_related("lines__line_item"),
+            ),
         )
         prefetch_related_objects(order.shipments, "lines")
         return render_returns(order, ReturnPolicy.for_shop(order.shop), now=now)
 
-    return page_cache.fetch_part(order, request.LANGUAGE_CODE, "returns", render)
+    return page_cache.fetch_part(order, request.LANGUAGE_CODE, "returns", render_part)
+
+
+@require_GET
+def returns(request: HttpRequest, token: str) -> HttpResponse:
+    """The live part on its own, for htmx's polling while a return is on its way to Shopify."""
+    order = access.order_for(request, token)
+    activate_language(request, order)
+    if request.GET.get("since") == str(order.revision):
+        return HttpResponse(status=204)
+    response = HttpResponse(returns_part(request, order))
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+# The flow.
+
+
+class Step:
+    """What every step opens with: access, language, the policy, the rules, and the draft."""
+
+    def __init__(self, request: HttpRequest, token: str) -> None:
+        self.request, self.token = request, token
+        self.order = access.order_for(request, token)
+        self.language = activate_language(request, self.order)
+        self.policy = ReturnPolicy.for_shop(self.order.shop)
+        self.now = timezone.now()
+        prefetch_related_objects([self.order], "lines", "fulfillments")
+        prefetch_related_objects(self.order.shipments, "lines")
+        self.lines = rules.eligibility(self.order, self.policy, now=self.now)
+        self.eligible = {item.line.pk: item for item in self.lines if item.decision}
+        self.draft = Draft.load(request, self.order)
+        # Items that stopped being returnable (a window closed, another tab returned them).
+        for pk in [pk for pk in self.draft.items if pk not in self.eligible]:
+            photos.discard(self.draft.items.pop(pk).photo)
+
+    def page(self, template: str, context: dict, *, status: int = 200) -> HttpResponse:
+        notice, self.draft.notice = self.draft.notice, ""
+        self.draft.save(self.request, self.order)
+        base = {
+            "order": self.order,
+            "shop": self.order.shop,
+            "token": self.token,
+            "step": template.rsplit("/", 1)[-1].removesuffix(".html"),
+            "steps": STEPS,
+            "notice": notice,
+        }
+        return render(self.request, template, {**base, **context}, status=status)
+
+    def go(self, step: str) -> HttpResponse:
+        self.draft.save(self.request, self.order)
+        name = "returns:start" if step == "items" else f"returns:{step}"
+        return redirect(reverse(name, args=[self.token]))
+
+    def refused(self, decision: rules.Decision) -> HttpResponse:
+        return render(
+            self.request,
+            "orders/refused.html",
+            {
+                "order": self.order,
+                "shop": self.order.shop,
+                "token": self.token,
+                "decision": decision,
+            },
+        )
+
+
+@require_http_methods(["GET", "POST"])
+def start(request: HttpRequest, token: str) -> HttpResponse:
+    """Step 1: which items, and how many of each."""
+    step = Step(request, token)
+    decision = rules.can_return(step.order, step.policy, now=step.now)
+    if not decision:
+        return step.refused(decision)
+    errors: list[str] = []
+    if request.method == "POST":
+        quantities: dict[int, int] = {}
+        for pk, item in step.eligible.items():
+            raw = request.POST.get(f"quantity-{pk}", "0").strip() or "0"
+            if not raw.isdigit() or int(raw) > item.returnable:
+                errors.append(
+                    _("%(item)s: choose between 0 and %(count)s.")
+                    % {"item": item.line.title, "count": item.returnable}
+                )
+            elif int(raw):
+                quantities[pk] = int(raw)
+        if not errors and not quantities:
+            errors.append(_("Choose at least one item to return."))
+        if not errors:
+            step.draft.choose(quantities)
+            return step.go("reasons")
+    chosen = {pk: item.quantity for pk, item in step.draft.items.items()}
+    rows = [
+        {
+            "item": item,
+            "choices": [str(n) for n in range(item.returnable + 1)],
+            "chosen": request.POST.get(f"quantity-{item.line.pk}", "0")
+            if request.method == "POST"
+            else str(chosen.get(item.line.pk, 0)),
+        }
+        for item in step.lines
+    ]
+    return step.page(
+        "returns/flow/items.html",
+        {"rows": rows, "errors": errors},
+        status=422 if errors else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def reasons(request: HttpRequest, token: str) -> HttpResponse:
+    """Step 2: why, per item, with a photo where the reason needs one."""
+    step = Step(request, token)
+    if not step.draft.items:
+        return step.go("items")
+    offered = rules.reasons(step.policy, step.language)
+    by_code = {reason.code: reason for reason in offered}
+    errors: dict[int, list[str]] = {}
+    if request.method == "POST":
+        for pk, item in step.draft.items.items():
+            problems = errors.setdefault(pk, [])
+            code = request.POST.get(f"reason-{pk}", "")
+            item.reason = code if code in by_code else ""
+            item.comment = request.POST.get(f"comment-{pk}", "").strip()[:1000]
+            if not item.reason:
+                problems.append(_("Choose a reason for each item."))
+            upload = request.FILES.get(f"photo-{pk}")
+            if upload is not None:
+                try:
+                    name = photos.store(upload)
+                except ValidationError as refused:
+                    problems.extend(refused.messages)
+                else:
+                    photos.discard(item.photo)
+                    item.photo = name
+            if item.reason and by_code[item.reason].photo_required and not item.photo:
+                problems.append(_("Please add a photo for this reason."))
+        errors = {pk: problems for pk, problems in errors.items() if problems}
+        if not errors:
+            return step.go("resolution")
+    rows = [
+        {"pk": pk, "line": step.eligible[pk].line, "item": item, "errors": errors.get(pk, [])}
+        for pk, item in step.draft.items.items()
+    ]
+    return step.page(
+        "returns/flow/reasons.html",
+        {
+            "rows": rows,
+            "reasons": offered,
+            "photo_reasons": [r.label for r in offered if r.photo_required],
+            "max_photo": photos.max_bytes(),
+        },
+        status=422 if errors else 200,
+    )
+
+
+def _options(step: Step, pk: int, *, fresh: bool = False) -> dict:
+    """What an item can turn into, exchange first: the other variants (in stock or not), store
+    credit with its bonus, a refund; only what the destination allows."""
+    line = step.eligible[pk].line
+    quantity = step.draft.items[pk].quantity
+    allowed = rules.resolutions(step.order, step.policy)
+    variants, unavailable = [], False
+    if Resolution.EXCHANGE in allowed:
+        try:
+            variants = catalogue.exchange_options(line, fresh=fresh)
+        except catalogue.Unavailable:
+            unavailable = True
+    value = line.price * quantity
+    bonus = (value * step.policy.store_credit_bonus_percent / 100).quantize(rules.CENT)
+    return {
+        "pk": pk,
+        "line": line,
+        "quantity": quantity,
+        "variants": variants,
+        "exchange_unavailable": unavailable,
+        "credit": Resolution.STORE_CREDIT in allowed,
+        "credit_amount": value + bonus,
+        "credit_bonus": bonus,
+        "refund": Resolution.REFUND in allowed,
+        "refund_amount": value,
+        "exchange": Resolution.EXCHANGE in allowed,
+    }
+
+
+@require_http_methods(["GET", "POST"])
+def resolution(request: HttpRequest, token: str) -> HttpResponse:
+    """Step 3: what the shopper wants instead, per item."""
+    step = Step(request, token)
+    if not step.draft.reasons_given:
+        return step.go("reasons")
+    rows = [_options(step, pk) for pk in step.draft.items]
+    errors: dict[int, str] = {}
+    if request.method == "POST":
+        for row in rows:
+            item = step.draft.items[row["pk"]]
+            choice = request.POST.get(f"resolution-{row['pk']}", "")
+            kind, _sep, variant_id = choice.partition(":")
+            variant = next(
+                (v for v in row["variants"] if str(v.id) == variant_id and v.available), None
+            )
+            if kind == Resolution.EXCHANGE and variant is not None and row["exchange"]:
+                item.resolution = kind
+                item.variant_id, item.variant_title = variant.id, variant.title
+                item.variant_price = str(variant.price)
+            elif (kind == Resolution.STORE_CREDIT and row["credit"]) or (
+                kind == Resolution.REFUND and row["refund"]
+            ):
+                item.resolution = kind
+                item.variant_id, item.variant_title, item.variant_price = None, "", ""
+            else:
+                item.resolution = ""
+                errors[row["pk"]] = _("Choose what you would like instead.")
+        if not errors:
+            return step.go("review")
+    for row in rows:
+        item = step.draft.items[row["pk"]]
+        row["chosen"] = (
+            f"{item.resolution}:{item.variant_id}"
+            if item.resolution == Resolution.EXCHANGE
+            else item.resolution
+        )
+        row["error"] = errors.get(row["pk"], "")
+        row["variant_choices"] = [
+            {"variant": variant, "value": f"{Resolution.EXCHANGE}:{variant.id}"}
+            for variant in row["variants"]
+        ]
+    return step.page(
+        "returns/flow/resolution.html",
+        {"rows": rows, "bonus_percent": step.policy.store_credit_bonus_percent},
+        status=422 if errors else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def review(request: HttpRequest, token: str) -> HttpResponse:
+    """Step 4: the summary with the amounts, and the submission."""
+    step = Step(request, token)
+    if not step.draft.resolved:
+        return step.go("resolution" if step.draft.reasons_given else "reasons")
+    if request.method == "POST":
+        gone = _sold_out_meanwhile(step)
+        if gone:
+            step.draft.notice = _(
+                "Sorry, %(variant)s is no longer in stock. Please choose something else."
+            ) % {"variant": gone}
+            return step.go("resolution")
+        try:
+            created = actions.request_return(
+                order=step.order, items=step.draft.return_items(), language=step.language
+            )
+        except actions.NotAllowed as refused:
+            return step.refused(refused.decision)
+        Draft.clear(request, step.order)
+        return redirect(reverse("returns:done", args=[token, created.pk]))
+    items = step.draft.return_items()
+    lines = {pk: step.eligible[pk].line for pk in step.draft.items}
+    quote = rules.quote(
+        step.order,
+        step.policy,
+        [
+            rules.QuoteLine(lines[i.line_id], i.quantity, i.resolution, i.exchange_price)
+            for i in items
+        ],
+    )
+    value = sum((lines[i.line_id].price * i.quantity for i in items), Decimal("0"))
+    by_code = {reason.code: reason for reason in rules.reasons(step.policy, step.language)}
+    approved = actions.auto_approved(step.policy, [by_code[i.reason] for i in items], value)
+    rows = [{"line": lines[i.line_id], "item": i, "reason": by_code[i.reason]} for i in items]
+    return step.page(
+        "returns/flow/review.html",
+        {"rows": rows, "quote": quote, "auto_approved": approved, "policy": step.policy},
+    )
+
+
+def _sold_out_meanwhile(step: Step) -> str:
+    """The title of a chosen exchange variant that is no longer in stock, read fresh."""
+    for pk, item in step.draft.items.items():
+        if item.resolution != Resolution.EXCHANGE:
+            continue
+        try:
+            options = {
+                v.id: v for v in catalogue.exchange_options(step.eligible[pk].line, fresh=True)
+            }
+        except catalogue.Unavailable:
+            continue  # the sync checks again before Shopify creates the exchange
+        variant = options.get(item.variant_id or 0)
+        if variant is None or not variant.available:
+            item.resolution, item.variant_id, item.variant_price = "", None, ""
+            title, item.variant_title = item.variant_title, ""
+            return title
+    return ""
+
+
+def _own_return(request: HttpRequest, token: str, pk: int) -> tuple[Order, ReturnRequest]:
+    order = access.order_for(request, token)
+    activate_language(request, order)
+    found = (
+        ReturnRequest.objects.filter(pk=pk, order=order)
+        .prefetch_related("lines__line_item")
+        .first()
+    )
+    if found is None:
+        raise Http404
+    return order, found
+
+
+@require_GET
+def done(request: HttpRequest, token: str, pk: int) -> HttpResponse:
+    order, found = _own_return(request, token, pk)
+    return render(
+        request,
+        "returns/done.html",
+        {"order": order, "shop": order.shop, "token": token, "return": found},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def cancel(request: HttpRequest, token: str, pk: int) -> HttpResponse:
+    order, found = _own_return(request, token, pk)
+    if request.method == "POST":
+        if found.can_move_to(ReturnRequest.Status.CANCELLED):
+            actions.cancel(request=found, actor="shopper")
+        return redirect(f"/o/{token}/#returns")
+    return render(
+        request,
+        "returns/cancel.html",
+        {"order": order, "shop": order.shop, "token": token, "return": found},
+    )
+
+
+@require_GET
+def slip(request: HttpRequest, token: str, pk: int) -> HttpResponse:
+    """The printable return slip: the items, the return number, a QR code for the warehouse
+    (it opens the return in the admin), and the merchant's instructions."""
+    order, found = _own_return(request, token, pk)
+    if not found.slip_available:
+        raise Http404
+    from django.conf import settings
+
+    target = settings.PORTAL_BASE_URL + reverse(
+        "admin:returns_returnrequest_change", args=[found.pk]
+    )
+    qr = segno.make(target, error="m").svg_inline(scale=4, border=2, dark="#000")
+    policy = ReturnPolicy.for_shop(order.shop)
+    return render(
+        request,
+        "returns/slip.html",
+        {
+            "order": order,
+            "shop": order.shop,
+            "token": token,
+            "return": found,
+            "qr": qr,
+            "instructions": policy.slip_instructions,
+        },
+    )

@@ -235,6 +235,142 @@ mutation FulfillmentOrderReleaseHold($id: ID!, $holdIds: [ID!]) {
 }
 """
 
+# Returns. Shopify identifies returned items by their *fulfillment line item*, which REST
+# webhooks do not carry: the returns sync reads them (and the order's returns, to recognise one
+# an earlier attempt created) just before it writes.
+RETURNABLE_ITEMS = """
+query ReturnableItems($id: ID!) {
+  order(id: $id) {
+    id
+    fulfillments(first: 10) {
+      id
+      status
+      fulfillmentLineItems(first: 20) { nodes { id quantity lineItem { id } } }
+    }
+    returns(first: 10) {
+      nodes {
+        id
+        name
+        status
+        returnLineItems(first: 20) {
+          nodes { ... on ReturnLineItem { id quantity fulfillmentLineItem { id } } }
+        }
+      }
+    }
+  }
+}
+"""
+
+# What a return looks like in Shopify: its status, and how much of it has been processed.
+RETURN_FIELDS = """
+fragment ReturnFields on Return {
+  id
+  name
+  status
+  totalQuantity
+  order { id }
+  decline { reason note }
+  returnLineItems(first: 20) {
+    nodes {
+      ... on ReturnLineItem { id quantity processedQuantity fulfillmentLineItem { id } }
+    }
+  }
+  exchangeLineItems(first: 20) { nodes { id quantity variantId } }
+}
+"""
+
+RETURN_STATE = (
+    """
+query ReturnState($id: ID!) {
+  return(id: $id) { ...ReturnFields }
+}
+"""
+    + RETURN_FIELDS
+)
+
+# The shopper asks; an agent (or the policy) decides. REQUESTED in Shopify.
+RETURN_REQUEST = (
+    """
+mutation ReturnRequest($input: ReturnRequestInput!) {
+  returnRequest(input: $input) {
+    return { ...ReturnFields }
+    userErrors { field message code }
+  }
+}
+"""
+    + RETURN_FIELDS
+)
+
+# An approved return that Shopify has not seen yet: straight to OPEN. Only this mutation takes
+# exchange items, so a return with an exchange reaches Shopify once it is approved.
+RETURN_CREATE = (
+    """
+mutation ReturnCreate($returnInput: ReturnInput!) {
+  returnCreate(returnInput: $returnInput) {
+    return { ...ReturnFields }
+    userErrors { field message code }
+  }
+}
+"""
+    + RETURN_FIELDS
+)
+
+RETURN_APPROVE_REQUEST = (
+    """
+mutation ReturnApproveRequest($input: ReturnApproveRequestInput!) {
+  returnApproveRequest(input: $input) {
+    return { ...ReturnFields }
+    userErrors { field message code }
+  }
+}
+"""
+    + RETURN_FIELDS
+)
+
+RETURN_DECLINE_REQUEST = (
+    """
+mutation ReturnDeclineRequest($input: ReturnDeclineRequestInput!) {
+  returnDeclineRequest(input: $input) {
+    return { ...ReturnFields }
+    userErrors { field message code }
+  }
+}
+"""
+    + RETURN_FIELDS
+)
+
+RETURN_CANCEL = (
+    """
+mutation ReturnCancel($id: ID!) {
+  returnCancel(id: $id) {
+    return { ...ReturnFields }
+    userErrors { field message code }
+  }
+}
+"""
+    + RETURN_FIELDS
+)
+
+# What an item can be exchanged for: the product's other variants, and whether each is in stock.
+PRODUCT_VARIANTS = """
+query ProductVariants($id: ID!) {
+  product(id: $id) {
+    id
+    title
+    variants(first: 50) {
+      nodes {
+        id
+        title
+        price
+        availableForSale
+        inventoryQuantity
+        selectedOptions { name value }
+      }
+    }
+  }
+}
+"""
+
 DOCUMENTS: dict[str, str] = {
     "OrdersUpdatedSince": ORDERS_UPDATED_SINCE,
     "OrdersCount": ORDERS_COUNT,
@@ -249,4 +385,12 @@ DOCUMENTS: dict[str, str] = {
     "TagsAdd": TAGS_ADD,
     "FulfillmentOrderHold": FULFILLMENT_ORDER_HOLD,
     "FulfillmentOrderReleaseHold": FULFILLMENT_ORDER_RELEASE_HOLD,
+    "ReturnableItems": RETURNABLE_ITEMS,
+    "ReturnState": RETURN_STATE,
+    "ReturnRequest": RETURN_REQUEST,
+    "ReturnCreate": RETURN_CREATE,
+    "ReturnApproveRequest": RETURN_APPROVE_REQUEST,
+    "ReturnDeclineRequest": RETURN_DECLINE_REQUEST,
+    "ReturnCancel": RETURN_CANCEL,
+    "ProductVariants": PRODUCT_VARIANTS,
 }

@@ -47,6 +47,9 @@ def item(order: Order, **overrides) -> ReturnItem:  # type: ignore[no-untyped-de
         "quantity": 1,
         "reason": "too-small",
         "resolution": "exchange",
+        "exchange_variant_id": 7001,
+        "exchange_variant_title": "L",
+        "exchange_price": Decimal("40.00"),
     }
     values.update(overrides)
     return ReturnItem(**values)
@@ -56,7 +59,9 @@ def test_a_return_is_requested_numbered_and_logged(order: Order, policy: ReturnP
     first = actions.request_return(order=order, items=[item(order)])
     assert first.number == f"R{order.number}-1" and first.status == "requested"
     (line,) = first.lines.all()
-    assert line.quantity == 1 and line.reason.code == "too-small"
+    assert line.quantity == 1 and line.reason_code == "too-small"
+    assert line.reason_label == "Too small"  # as the shopper read it
+    assert line.exchange_variant_title == "L"
     assert order.events.filter(kind=OrderEvent.Kind.RETURN_REQUESTED).exists()
     second = actions.request_return(order=order, items=[item(order)])
     assert second.number == f"R{order.number}-2"
@@ -71,6 +76,7 @@ def test_a_return_is_requested_numbered_and_logged(order: Order, policy: ReturnP
         ({"reason": "damaged"}, "photo"),
         ({"resolution": "cash"}, "resolution"),
         ({"line_id": 999_999}, "unknown_item"),
+        ({"exchange_variant_id": None}, "exchange"),
     ],
 )
 def test_a_wrong_request_is_refused_and_changes_nothing(
@@ -115,7 +121,7 @@ def test_automatic_approval(
     policy.auto_approval_under = Decimal(under) if under else None
     policy.save()
     request = actions.request_return(
-        order=order, items=[item(order, reason=reason, has_photo=True)]
+        order=order, items=[item(order, reason=reason, photo="returns/photos/x.jpg")]
     )
     assert (request.status == "approved") is approved
     assert order.events.filter(kind=OrderEvent.Kind.RETURN_APPROVED).exists() is approved
@@ -138,3 +144,28 @@ def test_an_order_with_nothing_shipped_has_nothing_to_return(policy: ReturnPolic
     add_line(other)
     with pytest.raises(actions.NotAllowed):
         actions.request_return(order=other, items=[item(other)])
+
+
+def test_without_merchant_reasons_the_built_in_ones_apply(order: Order) -> None:
+    request = actions.request_return(
+        order=order, items=[item(order, reason="too_large", resolution="refund")], language="de"
+    )
+    (line,) = request.lines.all()
+    assert (line.reason_code, line.reason_label) == ("too_large", "Zu groß")
+    with pytest.raises(actions.NotAllowed) as refused:
+        actions.request_return(order=order, items=[item(order, reason="damaged")])
+    assert refused.value.decision.code == "photo"
+
+
+def test_the_amounts_agreed_are_kept_with_the_return(order: Order, policy: ReturnPolicy) -> None:
+    policy.restocking_fee_percent = Decimal("10")
+    policy.return_shipping_fee = Decimal("4.50")
+    policy.store_credit_bonus_percent = Decimal("10")
+    policy.save()
+    request = actions.request_return(
+        order=order, items=[item(order, quantity=2, resolution="store_credit")]
+    )
+    # 80.00 + 10% bonus = 88.00, less 8.00 restocking and 4.50 shipping.
+    assert request.quote["credit"] == "75.50"
+    assert request.quote["credit_bonus"] == "8.00"
+    assert (request.quote["restocking_fee"], request.quote["shipping_fee"]) == ("8.00", "4.50")

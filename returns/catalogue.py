@@ -1,0 +1,75 @@
+"""What an item can be exchanged for: its product's other variants, read from Shopify.
+
+The mirror keeps orders, not the catalogue, so variants are read live (`documents.PRODUCT_VARIANTS`)
+and cached for a minute while the shopper moves through the flow. Submitting reads them again,
+uncached: a size may have sold out between choosing it and confirming.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.cache import cache
+from django.core.exceptions import ObjectDoesNotExist
+
+from orders.models import LineItem, Shop
+from shopify import documents
+from shopify.client import Client, ShopifyError
+from shopify.ingest import gid_number
+
+logger = logging.getLogger(__name__)
+
+CACHE_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class Variant:
+    id: int
+    title: str
+    price: Decimal
+    available: bool
+
+
+class Unavailable(Exception):
+    """Shopify could not be asked: exchanges cannot be offered right now."""
+
+
+def variants(shop: Shop, product_id: int, *, fresh: bool = False) -> list[Variant]:
+    """Every variant of the product, in Shopify's order. Raises `Unavailable`."""
+    key = f"returns:variants:{shop.pk}:{product_id}"
+    cached = None if fresh else cache.get(key)
+    if cached is not None:
+        return cached
+    try:
+        product = (
+            Client.for_shop(shop)
+            .query(documents.PRODUCT_VARIANTS, {"id": f"gid://shopify/Product/{product_id}"})
+            .get("product")
+        )
+    except (ShopifyError, ObjectDoesNotExist) as error:  # Shopify down, or no credentials
+        logger.info("variants of product %s not read: %s", product_id, error)
+        raise Unavailable from error
+    found = [
+        Variant(
+            id=gid_number(node["id"]) or 0,
+            title=node["title"],
+            price=Decimal(str(node["price"])),
+            available=bool(node["availableForSale"]),
+        )
+        for node in ((product or {}).get("variants") or {}).get("nodes") or []
+    ]
+    cache.set(key, found, CACHE_SECONDS)
+    return found
+
+
+def exchange_options(line: LineItem, *, fresh: bool = False) -> list[Variant]:
+    """The other variants of the line's product (in stock or not: the page says which)."""
+    if not line.product_id:
+        return []
+    return [
+        variant
+        for variant in variants(line.order.shop, line.product_id, fresh=fresh)
+        if variant.id != line.variant_id
+    ]
