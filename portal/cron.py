@@ -7,6 +7,7 @@ from rq import cron
 
 from edits.actions import sweep_changes
 from edits.holds import release_due
+from returns.actions import sweep_returns
 from shopify.jobs import reconcile_shops, sweep_deliveries
 
 # Repair what lost webhooks left out of the mirror.
@@ -17,5 +18,7 @@ cron.register(
 cron.register(sweep_deliveries, queue_name="webhooks", interval=60)
 # The outbox of order changes: send again what never reached a worker.
 cron.register(sweep_changes, queue_name="shopify", interval=60)
+# The returns' outbox: what Shopify has not heard yet about a return.
+cron.register(sweep_returns, queue_name="shopify", interval=60)
 # Let the warehouse go on with orders whose address window has ended.
 cron.register(release_due, queue_name="shopify", interval=60)

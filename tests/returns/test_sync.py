@@ -1,0 +1,358 @@
+"""Returns reach Shopify (the sandbox store, in process) and Shopify's word comes back: every
+resolution end to end, an exchange that sold out, Shopify's precondition errors, decisions made
+in Shopify's admin, faults, and nothing lost when Redis is down."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.test import Client
+from django.utils import timezone
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from orders import access
+from orders.models import Order, OrderEvent, Shop
+from returns import actions, jobs
+from returns.actions import ReturnItem
+from returns.models import ReturnPolicy, ReturnRequest
+from sandbox import Address, NewLine, NewVariant, Sandbox
+from shopify.client import Transient
+from tests.sandbox_link import WEBHOOK_URL
+
+
+@pytest.fixture
+def hoodie(shopify: Sandbox):  # type: ignore[no-untyped-def]
+    return shopify.add_product(
+        title="Trail hoodie",
+        product_type="Hoodies",
+        variants=[
+            NewVariant(title="S", price=Decimal("79.00"), inventory_quantity=3, sku="HOOD-S"),
+            NewVariant(title="M", price=Decimal("79.00"), inventory_quantity=5, sku="HOOD-M"),
+            NewVariant(title="L", price=Decimal("84.00"), inventory_quantity=2, sku="HOOD-L"),
+            NewVariant(title="XL", price=Decimal("79.00"), inventory_quantity=0, sku="HOOD-XL"),
+        ],
+    )
+
+
+def variant(shopify: Sandbox, title: str) -> dict:
+    state = shopify.product_state("HOOD-M")
+    return next(v for v in state["variants"] if v["title"] == title)
+
+
+@pytest.fixture
+def delivered(
+    connected_shop: Shop, shopify: Sandbox, hoodie, django_capture_on_commit_callbacks, run_jobs
+) -> Order:  # type: ignore[no-untyped-def]
+    """Two hoodies in M, bought, shipped and delivered in the sandbox, mirrored by webhooks."""
+    shopify.webhooks.configure(target=WEBHOOK_URL)
+    medium = variant(shopify, "M")
+    with django_capture_on_commit_callbacks(execute=True):
+        placed = shopify.create_order(
+            lines=[
+                NewLine(
+                    title="Trail hoodie",
+                    price=Decimal("79.00"),
+                    quantity=2,
+                    sku="HOOD-M",
+                    variant_title="M",
+                    product_id=hoodie.id,
+                    variant_id=medium["id"],
+                    product_type="Hoodies",
+                )
+            ],
+            email="alice@example.com",
+            currency="EUR",
+            shipping_address=Address(
+                first_name="Alice",
+                last_name="Martin",
+                address1="8 rue de Rivoli",
+                city="Paris",
+                zip="75004",
+                country_code="FR",
+            ),  # fmt: skip
+            placed_at=timezone.now() - timedelta(days=5),
+        )
+        shopify.fulfil(placed.number, at=timezone.now() - timedelta(days=4))
+        shopify.deliver(placed.number, at=timezone.now() - timedelta(days=2))
+    run_jobs()
+    with django_capture_on_commit_callbacks(execute=True):
+        run_jobs()
+    order = Order.objects.get(shop=connected_shop)
+    assert order.shipments and order.lines.get().product_id == hoodie.id
+    return order
+
+
+def policy_for(order: Order, **values: object) -> ReturnPolicy:
+    policy = ReturnPolicy.for_shop(order.shop)
+    for key, value in values.items():
+        setattr(policy, key, value)
+    policy.save()
+    return policy
+
+
+def ask(order: Order, capture, **item: object) -> ReturnRequest:  # type: ignore[no-untyped-def]
+    values = {"line_id": order.lines.get().pk, "quantity": 1, "reason": "too_small",
+              "resolution": "refund"}  # fmt: skip
+    values.update(item)
+    with capture(execute=True):
+        return actions.request_return(order=order, items=[ReturnItem(**values)])
+
+
+def settle(capture, run_jobs) -> None:  # type: ignore[no-untyped-def]
+    """Run jobs, and what their commits enqueue, until nothing is left."""
+    for _ in range(6):
+        with capture(execute=True):
+            if not run_jobs():
+                return
+
+
+def shopify_return(shopify: Sandbox, request: ReturnRequest) -> dict:
+    request.refresh_from_db()
+    assert request.shopify_return_id, (request.sync_failure, request.sync_failure_text)
+    return shopify.return_state(request.shopify_return_id)
+
+
+def test_a_refund_is_requested_approved_processed_and_closed(
+    delivered: Order, shopify: Sandbox, django_capture_on_commit_callbacks, run_jobs
+) -> None:  # type: ignore[no-untyped-def]
+    capture = django_capture_on_commit_callbacks
+    policy_for(delivered, return_shipping_fee=Decimal("5.00"))
+    request = ask(delivered, capture)
+    settle(capture, run_jobs)
+    state = shopify_return(shopify, request)
+    assert state["status"] == "REQUESTED" and request.shopify_name == f"{delivered.name}-R1"
+    assert request.status == "requested"
+    assert Decimal(state["return_shipping_fee"]) == Decimal("5.00")
+
+    with capture(execute=True):
+        actions.approve(request=request, actor="agent:dana")
+    settle(capture, run_jobs)
+    assert shopify_return(shopify, request)["status"] == "OPEN"
+    assert request.shopify_status == "OPEN"
+
+    with capture(execute=True):  # the merchant, in Shopify's admin; its webhook is recorded
+        shopify.process_return(request.shopify_return_id)
+    settle(capture, run_jobs)
+    request.refresh_from_db()
+    assert request.status == "resolved"
+    with capture(execute=True):
+        shopify.close_return(request.shopify_return_id)
+    settle(capture, run_jobs)
+    request.refresh_from_db()
+    assert request.status == "closed"
+    kinds = list(delivered.events.values_list("kind", flat=True))
+    for kind in ("return.requested", "return.approved", "return.resolved", "return.closed"):
+        assert kind in kinds
+    subjects = [message.subject for message in mail.outbox]
+    assert any("is approved" in subject for subject in subjects)
+    assert any("is settled" in subject for subject in subjects)
+
+
+def test_store_credit_is_auto_approved_and_opened_at_once(
+    delivered: Order, shopify: Sandbox, django_capture_on_commit_callbacks, run_jobs
+) -> None:  # type: ignore[no-untyped-def]
+    capture = django_capture_on_commit_callbacks
+    policy_for(delivered, auto_approval="all", store_credit_bonus_percent=Decimal("10"))
+    request = ask(delivered, capture, resolution="store_credit")
+    assert request.status == "approved" and request.quote["credit"] == "86.90"
+    settle(capture, run_jobs)
+    assert shopify_return(shopify, request)["status"] == "OPEN"
+
+
+def test_an_exchange_reaches_shopify_when_approved_and_takes_the_stock(
+    delivered: Order, shopify: Sandbox, django_capture_on_commit_callbacks, run_jobs
+) -> None:  # type: ignore[no-untyped-def]
+    capture = django_capture_on_commit_callbacks
+    large = variant(shopify, "L")
+    request = ask(
+        delivered, capture, resolution="exchange", exchange_variant_id=large["id"],
+        exchange_variant_title="L", exchange_price=Decimal("84.00"),
+    )  # fmt: skip
+    settle(capture, run_jobs)
+    request.refresh_from_db()
+    # returnRequest takes no exchange items: the return waits for the agent, in the portal.
+    assert request.shopify_return_id is None and jobs.next_step(request) is None
+    with capture(execute=True):
+        actions.approve(request=request, actor="agent:dana")
+    settle(capture, run_jobs)
+    state = shopify_return(shopify, request)
+    assert state["status"] == "OPEN"
+    assert [(e["variant_id"], e["quantity"]) for e in state["exchange_line_items"]] == [
+        (large["admin_graphql_api_id"], 1)
+    ]
+    assert variant(shopify, "L")["inventory_quantity"] == 1
+
+
+def test_an_exchange_sold_out_before_approval_waits_for_an_agent(
+    delivered: Order, shopify: Sandbox, django_capture_on_commit_callbacks, run_jobs
+) -> None:  # type: ignore[no-untyped-def]
+    capture = django_capture_on_commit_callbacks
+    large = variant(shopify, "L")
+    request = ask(
+        delivered, capture, resolution="exchange", exchange_variant_id=large["id"],
+        exchange_variant_title="L",
+    )  # fmt: skip
+    shopify.set_stock("HOOD-L", 0)
+    with capture(execute=True):
+        actions.approve(request=request, actor="agent:dana")
+    settle(capture, run_jobs)
+    request.refresh_from_db()
+    assert request.sync_failure == "exchange_out_of_stock" and request.shopify_return_id is None
+    assert delivered.events.filter(kind=OrderEvent.Kind.RETURN_SYNC_FAILED).exists()
+    shopify.set_stock("HOOD-L", 4)
+    with capture(execute=True):
+        actions.retry_sync(request=request, actor="agent:dana")
+    settle(capture, run_jobs)
+    assert shopify_return(shopify, request)["status"] == "OPEN"
+
+
+def test_a_variant_sold_out_between_choosing_and_submitting(
+    client: Client, delivered: Order, shopify: Sandbox, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    line = delivered.lines.get()
+    base = f"/o/{access.link_token(delivered)}/return/"
+    client.post(base, {f"quantity-{line.pk}": "1"})
+    client.post(base + "reasons/", {f"reason-{line.pk}": "too_small"})
+    html = client.get(base + "resolution/").content.decode()
+    large, xl = variant(shopify, "L"), variant(shopify, "XL")
+    assert f'value="exchange:{large["id"]}"' in html
+    assert f'value="exchange:{xl["id"]}" disabled' in html  # out of stock, shown as such
+    client.post(base + "resolution/", {f"resolution-{line.pk}": f"exchange:{large['id']}"})
+    assert "Exchange for L" in client.get(base + "review/").content.decode()
+    shopify.set_stock("HOOD-L", 0)  # someone else bought the last ones
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(base + "review/")
+    assert response.url.endswith("/return/resolution/")
+    assert not ReturnRequest.objects.exists()
+    html = client.get(base + "resolution/").content.decode()
+    assert "Sorry, L is no longer in stock" in html
+
+
+def test_a_decline_reaches_shopify_with_the_agents_words(
+    delivered: Order, shopify: Sandbox, django_capture_on_commit_callbacks, run_jobs
+) -> None:  # type: ignore[no-untyped-def]
+    capture = django_capture_on_commit_callbacks
+    request = ask(delivered, capture)
+    settle(capture, run_jobs)
+    with capture(execute=True):
+        actions.decline(request=request, actor="agent:dana", reason="The tags were removed.")
+    settle(capture, run_jobs)
+    state = shopify_return(shopify, request)
+    assert state["status"] == "DECLINED" and state["decline"]["note"] == "The tags were removed."
+
+
+def test_a_cancellation_reaches_shopify_and_frees_the_items(
+    delivered: Order, shopify: Sandbox, django_capture_on_commit_callbacks, run_jobs
+) -> None:  # type: ignore[no-untyped-def]
+    capture = django_capture_on_commit_callbacks
+    request = ask(delivered, capture, quantity=2)
+    settle(capture, run_jobs)
+    with capture(execute=True):
+        actions.cancel(request=request)
+    settle(capture, run_jobs)
+    assert shopify_return(shopify, request)["status"] == "CANCELED"
+    again = ask(delivered, capture, quantity=2)
+    settle(capture, run_jobs)
+    assert shopify_return(shopify, again)["status"] == "REQUESTED"
+
+
+def test_a_cancellation_after_shopify_processed_the_return_follows_shopify(
+    delivered: Order, shopify: Sandbox, django_capture_on_commit_callbacks, run_jobs
+) -> None:  # type: ignore[no-untyped-def]
+    capture = django_capture_on_commit_callbacks
+    policy_for(delivered, auto_approval="all")
+    request = ask(delivered, capture)
+    settle(capture, run_jobs)
+    shopify.webhooks.configure(target=None)  # its returns/process webhook is late
+    shopify.process_return(shopify_return(shopify, request)["id"])
+    with capture(execute=True):
+        actions.cancel(request=request)  # the shopper, before the webhook came
+    with capture(execute=True):
+        jobs.push_return(request.pk)  # Shopify: "Return is not cancelable." (INVALID_STATE)
+    request.refresh_from_db()
+    assert request.status == "resolved" and request.shopify_status == "OPEN"
+    event = delivered.events.filter(kind=OrderEvent.Kind.RETURN_SYNC_FAILED).get()
+    assert event.data["message"] == "Return is not cancelable."
+
+
+def test_decided_in_shopifys_admin(
+    delivered: Order, shopify: Sandbox, django_capture_on_commit_callbacks, run_jobs
+) -> None:  # type: ignore[no-untyped-def]
+    capture = django_capture_on_commit_callbacks
+    request = ask(delivered, capture)
+    settle(capture, run_jobs)
+    with capture(execute=True):
+        shopify.decline_return(
+            shopify_return(shopify, request)["id"],
+            reason="RETURN_PERIOD_ENDED",
+            note="Worn, sorry.",
+        )
+    settle(capture, run_jobs)
+    request.refresh_from_db()
+    assert request.status == "declined" and request.decline_reason == "Worn, sorry."
+    assert request.decided_by == "shopify"
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        lambda faults: faults.http(500, times=1),
+        lambda faults: faults.http(503, times=1, retry_after=0),
+        lambda faults: faults.throttled(times=1),
+        lambda faults: faults.timeout(seconds=60, times=1, connect=True),
+    ],
+    ids=["500", "503", "throttled", "connect-timeout"],
+)
+def test_a_return_gets_through_a_fault_once(
+    delivered: Order, shopify: Sandbox, django_capture_on_commit_callbacks, fault
+) -> None:  # type: ignore[no-untyped-def]
+    with django_capture_on_commit_callbacks(execute=False):
+        request = ask(delivered, django_capture_on_commit_callbacks)
+    fault(shopify.faults)
+    try:
+        jobs.push_return(request.pk)
+    except Transient:
+        jobs.push_return(request.pk)  # RQ's retry
+    state = shopify_return(shopify, request)
+    assert state["status"] == "REQUESTED"
+    assert len(shopify.order_state(delivered.number)["returns"]) == 1
+
+
+def test_a_return_whose_answer_was_lost_is_adopted_not_made_twice(
+    delivered: Order, shopify: Sandbox, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    with django_capture_on_commit_callbacks(execute=False):
+        request = ask(delivered, django_capture_on_commit_callbacks)
+    shopify.faults.timeout(seconds=60, times=1)  # Shopify makes it; the answer never comes
+    with pytest.raises(Transient):
+        jobs.push_return(request.pk)
+    jobs.push_return(request.pk)
+    assert shopify_return(shopify, request)["status"] == "REQUESTED"
+    assert len(shopify.order_state(delivered.number)["returns"]) == 1
+
+
+def test_redis_down_at_submission_then_up_the_return_arrives(
+    delivered: Order, shopify: Sandbox, monkeypatch, django_capture_on_commit_callbacks, run_jobs
+) -> None:  # type: ignore[no-untyped-def]
+    import django_rq
+
+    real = django_rq.get_queue
+
+    def down(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RedisConnectionError("Redis is down")
+
+    monkeypatch.setattr(django_rq, "get_queue", down)
+    request = ask(delivered, django_capture_on_commit_callbacks)
+    assert ReturnRequest.objects.filter(pk=request.pk).exists()  # saved: not lost
+    monkeypatch.setattr(django_rq, "get_queue", real)
+    ReturnRequest.objects.filter(pk=request.pk).update(
+        updated_at=timezone.now() - timedelta(minutes=5)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert actions.sweep_returns() == 1
+    settle(django_capture_on_commit_callbacks, run_jobs)
+    assert shopify_return(shopify, request)["status"] == "REQUESTED"
+    assert actions.sweep_returns() == 0  # nothing left to tell Shopify
