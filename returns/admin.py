@@ -149,6 +149,12 @@ class ReturnLineInline(ReadOnlyInline):
     def get_queryset(self, request: HttpRequest) -> QuerySet[ReturnLine]:
         return super().get_queryset(request).select_related("line_item")
 
+    def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        # The lines are part of the return: whoever may see the return sees them.
+        return request.user.has_perm("returns.view_returnrequest") or request.user.has_perm(
+            "returns.change_returnrequest"
+        )
+
     @admin.display(description=_("item"))
     def item(self, line: ReturnLine) -> str:
         if line.line_item.variant_title:
@@ -187,20 +193,19 @@ class ReceiveForm(forms.Form):
     def __init__(self, *args: Any, returns: list[ReturnRequest], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.returns = returns
-        for request in returns:
-            for line in request.lines.all():
+        for item in returns:
+            for line in item.lines.all():
                 self.fields[f"condition_{line.pk}"] = forms.ChoiceField(
-                    label=f"{request.number}: {line}",
-                    choices=[("", "---------"), *Condition.choices],
+                    label=str(line), choices=[("", "---------"), *Condition.choices]
                 )
 
-    def conditions(self, request: ReturnRequest) -> dict[int, str]:
-        return {line.pk: self.cleaned_data[f"condition_{line.pk}"] for line in request.lines.all()}
+    def conditions(self, item: ReturnRequest) -> dict[int, str]:
+        return {line.pk: self.cleaned_data[f"condition_{line.pk}"] for line in item.lines.all()}
 
     def rows(self) -> list[tuple[ReturnRequest, list[forms.BoundField]]]:
         return [
-            (request, [self[f"condition_{line.pk}"] for line in request.lines.all()])
-            for request in self.returns
+            (item, [self[f"condition_{line.pk}"] for line in item.lines.all()])
+            for item in self.returns
         ]
 
 
@@ -299,31 +304,31 @@ class ReturnRequestAdmin(admin.ModelAdmin):
     # Columns and read-only fields.
 
     @admin.display(description=_("order"), ordering="order__placed_at")
-    def order_link(self, request: ReturnRequest) -> str:
-        url = reverse("admin:orders_order_change", args=[request.order_id])
-        return format_html('<a href="{}">{}</a>', url, request.order.name)
+    def order_link(self, item: ReturnRequest) -> str:
+        url = reverse("admin:orders_order_change", args=[item.order_id])
+        return format_html('<a href="{}">{}</a>', url, item.order.name)
 
     @admin.display(description=_("items"))
-    def items_count(self, request: ReturnRequest) -> int:
-        return sum(line.quantity for line in request.lines.all())
+    def items_count(self, item: ReturnRequest) -> int:
+        return sum(line.quantity for line in item.lines.all())
 
     @admin.display(description=_("resolutions"))
-    def resolutions(self, request: ReturnRequest) -> str:
-        chosen = {line.resolution for line in request.lines.all()}
+    def resolutions(self, item: ReturnRequest) -> str:
+        chosen = {line.resolution for line in item.lines.all()}
         return ", ".join(str(label) for value, label in Resolution.choices if value in chosen)
 
     @admin.display(description=_("in Shopify"), ordering="shopify_name")
-    def in_shopify(self, request: ReturnRequest) -> str:
-        if not request.shopify_return_id:
+    def in_shopify(self, item: ReturnRequest) -> str:
+        if not item.shopify_return_id:
             return "–"
-        return f"{request.shopify_name or request.shopify_return_id} · {request.shopify_status}"
+        return f"{item.shopify_name or item.shopify_return_id} · {item.shopify_status}"
 
     @admin.display(description=_("amounts"))
-    def amounts(self, request: ReturnRequest) -> str:
-        quote = request.quote
+    def amounts(self, item: ReturnRequest) -> str:
+        quote = item.quote
         if not quote:
             return "–"
-        currency = quote.get("currency", request.order.currency)
+        currency = quote.get("currency", item.order.currency)
         rows = [
             (_("refund to the original payment"), quote.get("refund")),
             (_("store credit"), quote.get("credit")),
@@ -346,19 +351,18 @@ class ReturnRequestAdmin(admin.ModelAdmin):
         )
 
     @admin.display(description=_("audit log"))
-    def audit_log(self, request: ReturnRequest) -> str:
-        events = request.order.events.filter(data__request=request.number).order_by("created_at")
+    def audit_log(self, item: ReturnRequest) -> str:
+        events = item.order.events.filter(data__request=item.number).order_by("created_at")
         return format_html_join(
             "",
-            "<div>{} · {} · {}{}</div>",
+            "<div>{} · {} · {} {}</div>",
             (
                 (
                     e.created_at.strftime("%Y-%m-%d %H:%M:%S"),
                     e.get_kind_display(),
                     e.actor,
-                    f" · {e.data.get('reason') or e.data.get('message')}"
-                    if e.data.get("reason") or e.data.get("message")
-                    else "",
+                    # What the agent told the shopper, or what Shopify answered.
+                    e.data.get("reason") or e.data.get("message") or "",
                 )
                 for e in events
             ),
@@ -378,7 +382,11 @@ class ReturnRequestAdmin(admin.ModelAdmin):
     def photo_view(self, request: HttpRequest, pk: int, line_pk: int) -> FileResponse:
         if not self.has_view_permission(request):
             raise PermissionDenied
-        line = get_object_or_404(ReturnLine, pk=line_pk, request_id=pk)
+        line = get_object_or_404(
+            ReturnLine.objects.select_related("request"), pk=line_pk, request_id=pk
+        )
+        if not self.has_view_permission(request, line.request):
+            raise PermissionDenied
         if not line.photo:
             raise Http404
         try:
@@ -386,8 +394,8 @@ class ReturnRequestAdmin(admin.ModelAdmin):
         except FileNotFoundError as error:
             raise Http404 from error
         content_type = mimetypes.guess_type(line.photo.name)[0] or "application/octet-stream"
+        # `admin_view` already marks it private and never cached.
         response = FileResponse(file, content_type=content_type)
-        response["Cache-Control"] = "private, no-store"
         response["X-Content-Type-Options"] = "nosniff"
         return response
 
@@ -401,21 +409,25 @@ class ReturnRequestAdmin(admin.ModelAdmin):
         refused: str,
         done: Callable[[int], str],
     ) -> None:
-        """`act` on each return; `refused` names what could not be done to one, for the agent."""
+        """`act` on each return. `refused` tells the agent which one was not in a state that
+        allows it, e.g. "%(return)s cannot be approved: it is “%(status)s”." """
         count = 0
         for item in returns:
             try:
                 act(item)
                 count += 1
             except actions.WrongState:
-                self.message_user(
-                    request,
-                    gettext("%(return)s is %(status)s: %(refused)s")
-                    % {"return": item, "status": item.get_status_display(), "refused": refused},
-                    messages.ERROR,
-                )
+                item.refresh_from_db(fields=["status"])  # as it was under the lock
+                self._refused(request, item, refused)
         if count:
             self.message_user(request, done(count) % {"count": count}, messages.SUCCESS)
+
+    def _refused(self, request: HttpRequest, item: ReturnRequest, refused: str) -> None:
+        self.message_user(
+            request,
+            refused % {"return": item, "status": item.get_status_display()},
+            messages.ERROR,
+        )
 
     def _form_page(
         self, request: HttpRequest, template: str, title: str, action: str, **context: Any
@@ -438,7 +450,7 @@ class ReturnRequestAdmin(admin.ModelAdmin):
             request,
             queryset,
             lambda item: actions.approve(request=item, actor=agent(request)),
-            gettext("it cannot be approved."),
+            gettext("%(return)s cannot be approved: it is “%(status)s”."),
             lambda n: ngettext("%(count)s return approved.", "%(count)s returns approved.", n),
         )
 
@@ -454,7 +466,7 @@ class ReturnRequestAdmin(admin.ModelAdmin):
                 request,
                 queryset,
                 lambda item: actions.decline(request=item, actor=agent(request), reason=reason),
-                gettext("it cannot be declined."),
+                gettext("%(return)s cannot be declined: it is “%(status)s”."),
                 lambda n: ngettext("%(count)s return declined.", "%(count)s returns declined.", n),
             )
             return None
@@ -476,9 +488,10 @@ class ReturnRequestAdmin(admin.ModelAdmin):
     def receive_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
         selected = list(queryset.select_related("order").prefetch_related("lines__line_item"))
         arriving = [item for item in selected if item.can_move_to(Status.RECEIVED)]
-        refused = gettext("its parcel cannot be marked received.")
+        refused = gettext("%(return)s cannot be marked received: it is “%(status)s”.")
         if not arriving:
-            self._each(request, selected, self._receive_refused, refused, lambda n: "")
+            for item in selected:
+                self._refused(request, item, refused)
             return None
         form = ReceiveForm(request.POST if request.POST.get("confirm") else None, returns=arriving)
         if form.is_valid():
@@ -505,13 +518,8 @@ class ReturnRequestAdmin(admin.ModelAdmin):
             % {"count": len(arriving)},
             "receive_selected",
             form=form,
-            selected=selected,
             skipped=[item for item in selected if item not in arriving],
         )
-
-    @staticmethod
-    def _receive_refused(item: ReturnRequest) -> None:
-        raise actions.WrongState(f"{item.number}: {item.status} -> {Status.RECEIVED}")
 
     @admin.action(
         description=_("Send the selected returns to Shopify again"), permissions=["decide"]

@@ -66,10 +66,10 @@ def check(upload: UploadedFile) -> Image.Image:
 def store(upload: UploadedFile) -> str:
     """Check the upload, and keep it re-encoded; its name in Django's storage."""
     image = check(upload)
+    kind = image.format or "JPEG"
     image = ImageOps.exif_transpose(image)  # keep it upright once the EXIF data is gone
     output = io.BytesIO()
-    kind = image.format or "JPEG"
-    if kind == "JPEG" or kind not in FORMATS:
+    if kind == "JPEG":
         image.convert("RGB").save(output, "JPEG", quality=85)
         kind = "JPEG"
     else:

@@ -37,13 +37,22 @@ def _window_end(day: date, policy: ReturnPolicy, order: Order) -> datetime:
     return datetime.combine(day + timedelta(days=days + 1), time.min, tzinfo=order.shop.zone)
 
 
-def asked_back(order: Order) -> dict[int, int]:
-    """How many of each line are in returns that still count (one query for the order)."""
-    counted = (
-        ReturnLine.objects.filter(line_item__order=order)
-        .exclude(request__status__in=ReturnRequest.SPENT)
-        .values_list("line_item_id", "quantity")
-    )
+def asked_back(order: Order, requests: list[ReturnRequest] | None = None) -> dict[int, int]:
+    """How many of each line are in returns that still count: from `requests` when the caller
+    loaded them (with their lines), else in one query."""
+    if requests is not None:
+        counted = [
+            (line.line_item_id, line.quantity)
+            for request in requests
+            if request.status not in ReturnRequest.SPENT
+            for line in request.lines.all()
+        ]
+    else:
+        counted = list(
+            ReturnLine.objects.filter(line_item__order=order)
+            .exclude(request__status__in=ReturnRequest.SPENT)
+            .values_list("line_item_id", "quantity")
+        )
     totals: dict[int, int] = {}
     for line_id, quantity in counted:
         totals[line_id] = totals.get(line_id, 0) + quantity
@@ -120,9 +129,15 @@ def line_eligibility(
     )
 
 
-def eligibility(order: Order, policy: ReturnPolicy, *, now: datetime) -> list[LineEligibility]:
+def eligibility(
+    order: Order,
+    policy: ReturnPolicy,
+    *,
+    now: datetime,
+    requests: list[ReturnRequest] | None = None,
+) -> list[LineEligibility]:
     """Every line of the order, returnable or not, with its reason."""
-    returned = asked_back(order)
+    returned = asked_back(order, requests)
     return [
         line_eligibility(order, line, policy, now=now, returned=returned)
         for line in order.lines.all()

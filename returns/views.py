@@ -32,7 +32,7 @@ from orders.models import Fulfillment, Order, Stage
 from orders.views import activate_language
 from returns import actions, catalogue, jobs, photos, rules
 from returns.draft import Draft
-from returns.models import Resolution, ReturnPolicy, ReturnRequest
+from returns.models import Resolution, ReturnLine, ReturnPolicy, ReturnRequest
 
 STEPS = ("items", "reasons", "resolution", "review")
 
@@ -41,12 +41,12 @@ def render_returns(order: Order, policy: ReturnPolicy, *, now: datetime) -> tupl
     """The part, and for how many seconds it stays true."""
     if not order.shipments or order.stage == Stage.CANCELLED:
         return "", 600
-    lines = rules.eligibility(order, policy, now=now)
+    requests = sorted(order.return_requests.all(), key=lambda r: r.created_at, reverse=True)
+    lines = rules.eligibility(order, policy, now=now, requests=requests)
     expires = 600
     for line in lines:
         if line.open_until:
             expires = min(expires, int((line.open_until - now).total_seconds()) + 1)
-    requests = sorted(order.return_requests.all(), key=lambda r: r.created_at, reverse=True)
     syncing = any(jobs.next_step(r) is not None and not r.sync_failure for r in requests)
     html = render_to_string(
         "returns/_returns.html",
@@ -75,7 +75,9 @@ def returns_part(request: HttpRequest, order: Order) -> str:
             Prefetch("fulfillments", queryset=Fulfillment.objects.all()),
             Prefetch(
                 "return_requests",
-                queryset=ReturnRequest.objects.prefetch_related("lines__line_item"),
+                queryset=ReturnRequest.objects.prefetch_related(
+                    Prefetch("lines", queryset=ReturnLine.objects.select_related("line_item"))
+                ),
             ),
         )
         prefetch_related_objects(order.shipments, "lines")

@@ -24,6 +24,18 @@ def test_groups_exist_with_their_permissions(db: None) -> None:
     assert {"view_order", "view_orderevent", "view_shop"} <= agent
     assert "change_shop" not in agent
     assert "change_shop" in manager
+    # Agents decide changes and returns; only managers set the policies.
+    assert {"change_changerequest", "change_returnrequest", "view_returnline"} <= agent
+    assert not {"change_editpolicy", "change_returnpolicy"} & agent
+    assert {"change_editpolicy", "change_returnpolicy", "add_returnreason"} <= manager
+
+
+def test_an_agent_works_the_return_queue(agent_client: Client) -> None:
+    response = agent_client.get(reverse("admin:returns_returnrequest_changelist"))
+    assert response.status_code == 200
+    assert agent_client.get(reverse("admin:returns_returnpolicy_changelist")).status_code == 200
+    add = agent_client.get(reverse("admin:returns_returnpolicy_add"))
+    assert add.status_code == 403
 
 
 @pytest.mark.parametrize("term", ["#1002", "1002", "bob@example.com", "+12125550142"])
