@@ -34,6 +34,16 @@ the subscriptions the app made with webhookSubscriptionCreate, or all to `target
     POST   /sandbox/orders/<n>/cancel           {"reason": "customer", "refund": true, "at"}
     POST   /sandbox/orders/<n>/hold             {"reason": "incorrect_address", "handle", "notes"}
     POST   /sandbox/orders/<n>/release
+    GET    /sandbox/products                    the catalogue: each product's variants and stock
+    POST   /sandbox/products                    {"title", "product_type", "tags", "id", "variants":
+                                                 [{"title", "price", "inventory_quantity",
+                                                 "inventory_policy", "options": {"Size": "M"},
+                                                 "sku", "id"}]}
+    POST   /sandbox/variants/<id|sku>/stock     {"quantity", "policy": "DENY"|"CONTINUE"}
+    GET    /sandbox/returns/<id|1001-R1>        the return's state
+    POST   /sandbox/returns/<id|1001-R1>/<action>   what the merchant does in Shopify's admin:
+                                                 approve, decline {"reason", "note"}, cancel,
+                                                 close, reopen, process (everything received)
     GET|POST|DELETE /sandbox/faults             {"kind": "http"|"timeout"|"throttled"|
                                                  "access_denied"|"user_errors", "times", "status",
                                                  "retry_after", "seconds", "connect", "user_errors"}
@@ -63,14 +73,18 @@ from sandbox.store import (
     FulfillmentEvent,
     FulfillmentHold,
     NewLine,
+    NewVariant,
     Order,
+    Product,
+    ProductVariant,
+    Return,
     Shop,
     Store,
     utc_now,
 )
 from sandbox.webhooks import Target, Transport, WebhookSender
 
-__all__ = ["Address", "NewLine", "Sandbox"]
+__all__ = ["Address", "NewLine", "NewVariant", "Sandbox"]
 
 API_VERSION = "2026-07"
 
@@ -257,7 +271,87 @@ class Sandbox:
         self._then_deliver(lambda: self.store.release_hold(order))
         return order
 
+    # --- the catalogue -------------------------------------------------------------------------
+
+    def add_product(
+        self,
+        *,
+        title: str,
+        variants: Iterable[NewVariant],
+        product_type: str = "",
+        tags: Iterable[str] = (),
+        id: int | None = None,
+    ) -> Product:
+        """A product and its variants (sizes, colours), each with its stock."""
+        variants = list(variants)
+        for variant in variants:
+            variant.inventory_policy = shopify_value(
+                "ProductVariantInventoryPolicy", variant.inventory_policy
+            )
+        return self.store.add_product(
+            title=title, variants=variants, product_type=product_type, tags=tags, id=id
+        )
+
+    def set_stock(
+        self, variant: int | str, quantity: int, *, policy: str | None = None
+    ) -> ProductVariant:
+        """What the shop has now of `variant` (id, gid or SKU); `policy` CONTINUE sells on at
+        zero, DENY (the default) stops selling."""
+        if policy is not None:
+            policy = shopify_value("ProductVariantInventoryPolicy", policy)
+        with self.store.lock:
+            return self.store.set_stock(self.store.variant(variant), quantity, policy=policy)
+
+    def product_state(self, product: int | str) -> dict[str, Any]:
+        """A product (id or gid, or the id, gid or SKU of one of its variants) and its stock."""
+        with self.store.lock:
+            found = self.store.products.get(product) if isinstance(product, int) else None
+            if found is None and isinstance(product, str) and product.startswith("gid://"):
+                number = product.rsplit("/", 1)[-1]
+                found = self.store.products.get(int(number)) if number.isdigit() else None
+            if found is None:
+                found = self.store.products[self.store.variant(product).product_id]
+            return payloads.product_state(found)
+
+    # --- returns, as the merchant handles them in Shopify's admin -------------------------------
+    # Each takes the return's gid, id or name (#1001-R1), sends its returns/* webhook and raises
+    # store.Refused (a NotAllowed, with Shopify's userErrors) where Shopify would refuse.
+
+    def approve_return(self, key: str | int) -> Return:
+        return self._on_return(key, self.store.approve_return)
+
+    def decline_return(
+        self, key: str | int, *, reason: str = "OTHER", note: str | None = None
+    ) -> Return:
+        reason = shopify_value("ReturnDeclineReason", reason)
+        return self._on_return(
+            key, lambda found: self.store.decline_return(found, reason=reason, note=note)
+        )
+
+    def cancel_return(self, key: str | int) -> Return:
+        return self._on_return(key, self.store.cancel_return)
+
+    def close_return(self, key: str | int) -> Return:
+        return self._on_return(key, self.store.close_return)
+
+    def reopen_return(self, key: str | int) -> Return:
+        return self._on_return(key, self.store.reopen_return)
+
+    def process_return(self, key: str | int) -> Return:
+        """Everything came back (and every exchange went out): processedQuantity = quantity."""
+        return self._on_return(key, self.store.process_return)
+
+    def return_state(self, key: str | int) -> dict[str, Any]:
+        with self.store.lock:
+            found = self.store.find_return(key)
+            return payloads.return_state(found, self.store.orders[found.order_id])
+
     # --- internals ---------------------------------------------------------------------------
+
+    def _on_return(self, key: str | int, operation: Callable[[Return], Return]) -> Return:
+        with self.store.lock:
+            found = self.store.find_return(key)
+        return self._then_deliver(lambda: operation(found))
 
     def _then_deliver(self, operation: Callable[[], Any]) -> Any:
         result = operation()

@@ -74,11 +74,13 @@ def decimal_text(amount: Decimal) -> str:
 
 def load_schema() -> GraphQLSchema:
     schema = build_schema(SCHEMA_PATH.read_text())
-    for name, serialize in (("DateTime", datetime_text), ("Decimal", decimal_text), ("URL", str)):
+    scalars = (("DateTime", datetime_text), ("Decimal", decimal_text), ("URL", str), ("Money", str))
+    for name, serialize in scalars:
         scalar = schema.type_map[name]
         scalar.serialize = scalar.coerce_output_value = serialize  # type: ignore[attr-defined]
     # An object's kind is its GraphQL type: Order for gid://shopify/Order/...
-    schema.type_map["Node"].resolve_type = lambda value, *_: value.kind  # type: ignore[attr-defined]
+    for interface in ("Node", "ReturnLineItemType"):
+        schema.type_map[interface].resolve_type = lambda value, *_: value.kind  # type: ignore[attr-defined]
     for (type_name, field_name), resolve in resolvers.RESOLVERS.items():
         schema.type_map[type_name].fields[field_name].resolve = resolve  # type: ignore[attr-defined]
     return schema

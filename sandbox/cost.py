@@ -23,6 +23,7 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLField,
+    GraphQLInterfaceType,
     GraphQLObjectType,
     GraphQLSchema,
     InlineFragmentNode,
@@ -42,6 +43,8 @@ MUTATION = 10
 MAX_QUERY_COST = 1000
 
 _STATIC = object()  # "no data": price what is requested, not what came back
+# An interface (a connection of ReturnLineItemType) is priced as the object it stands for.
+Composite = GraphQLObjectType | GraphQLInterfaceType
 
 
 def requested_cost(
@@ -80,7 +83,7 @@ class _Pricing:
             return MUTATION * sum(1 for _ in self._fields(root, operation.selection_set))
         return self._selection(root, operation.selection_set, data)
 
-    def _selection(self, parent: GraphQLObjectType, selection: SelectionSetNode, data: Any) -> int:
+    def _selection(self, parent: Composite, selection: SelectionSetNode, data: Any) -> int:
         total = 0
         for owner, node in self._fields(parent, selection):
             name = node.name.value
@@ -95,7 +98,7 @@ class _Pricing:
         named = get_named_type(field.type)
         if is_leaf_type(named) or node.selection_set is None:
             return 0
-        assert isinstance(named, GraphQLObjectType)
+        assert isinstance(named, Composite)
         arguments = get_argument_values(field, node, self.variables)
         page = arguments.get("first") or arguments.get("last") or 0
         if _is_connection(named):
@@ -112,7 +115,7 @@ class _Pricing:
         return element(value)
 
     def _connection(
-        self, connection: GraphQLObjectType, selection: SelectionSetNode, page: int, value: Any
+        self, connection: Composite, selection: SelectionSetNode, page: int, value: Any
     ) -> int:
         total = 0
         for owner, node in self._fields(connection, selection):
@@ -120,7 +123,7 @@ class _Pricing:
             if name not in ("nodes", "edges") or node.selection_set is None:
                 continue  # pageInfo and cursors are part of the connection's own 2
             item_type = get_named_type(owner.fields[name].type)
-            assert isinstance(item_type, GraphQLObjectType)
+            assert isinstance(item_type, Composite)
             # A node is an object; an edge is not counted apart from the node inside it.
             extra = OBJECT if name == "nodes" else 0
             if value is _STATIC:
@@ -132,8 +135,8 @@ class _Pricing:
         return total
 
     def _fields(
-        self, parent: GraphQLObjectType, selection: SelectionSetNode
-    ) -> Iterator[tuple[GraphQLObjectType, FieldNode]]:
+        self, parent: Composite, selection: SelectionSetNode
+    ) -> Iterator[tuple[Composite, FieldNode]]:
         for node in selection.selections:
             if isinstance(node, FieldNode):
                 yield parent, node
@@ -144,13 +147,13 @@ class _Pricing:
                 yield from self._fields(self._condition(parent, node), node.selection_set)
 
     def _condition(
-        self, parent: GraphQLObjectType, fragment: FragmentDefinitionNode | InlineFragmentNode
-    ) -> GraphQLObjectType:
+        self, parent: Composite, fragment: FragmentDefinitionNode | InlineFragmentNode
+    ) -> Composite:
         if fragment.type_condition is None:
             return parent
         named = self.schema.get_type(fragment.type_condition.name.value)
-        return named if isinstance(named, GraphQLObjectType) else parent
+        return named if isinstance(named, Composite) else parent
 
 
-def _is_connection(named: GraphQLObjectType) -> bool:
+def _is_connection(named: Composite) -> bool:
     return named.name.endswith("Connection") and "pageInfo" in named.fields

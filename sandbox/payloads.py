@@ -23,7 +23,12 @@ from sandbox.store import (
     FulfillmentOrder,
     LineItem,
     Order,
+    Product,
+    ProductVariant,
+    Return,
+    ReturnLine,
     Shop,
+    gid,
     rounded,
 )
 
@@ -245,9 +250,165 @@ def placed_on_hold(value: FulfillmentOrder, order: Order) -> dict[str, Any]:
     }
 
 
+# --- returns -------------------------------------------------------------------------------------
+# Shaped as webhooks/returns/*.json. Their lists are empty in the docs; a return line is shaped as
+# in a real returns/request delivery that a third party's docs reprint (docs.yellow.ai, Shopify
+# integration): id, admin_graphql_api_id, fulfillment_line_item {id, admin_graphql_api_id,
+# line_item {id, admin_graphql_api_id}}, quantity, return_reason, return_reason_note,
+# customer_note. Amounts are written as the samples write them ("10.0").
+
+
+def fee_amount(value: Decimal) -> str:
+    text = format(value.normalize(), "f")
+    return text if "." in text else f"{text}.0"
+
+
+def return_line(line: ReturnLine) -> dict[str, Any]:
+    shipped = line.fulfillment_line_item
+    return {
+        "id": line.id,
+        "admin_graphql_api_id": line.gid,
+        "fulfillment_line_item": {
+            "id": shipped.id,
+            "admin_graphql_api_id": shipped.gid,
+            "line_item": {
+                "id": shipped.line_item.id,
+                "admin_graphql_api_id": shipped.line_item.gid,
+            },
+        },
+        "quantity": line.quantity,
+        "return_reason": line.return_reason.lower(),
+        "return_reason_note": line.return_reason_note,
+        "customer_note": line.customer_note,
+    }
+
+
+def return_owner(order: Order) -> dict[str, Any]:
+    return {"id": order.id, "admin_graphql_api_id": order.gid}
+
+
+def return_in_full(value: Return, order: Order, shop: Shop) -> dict[str, Any]:
+    """returns/request and returns/approve."""
+    fees = [value.shipping_fee] if value.shipping_fee else []
+    return {
+        "id": value.id,
+        "admin_graphql_api_id": value.gid,
+        "status": value.status.lower(),
+        "order": return_owner(order),
+        "total_return_line_items": len(value.lines),
+        "name": value.name,
+        "return_line_items": [return_line(line) for line in value.lines],
+        "return_shipping_fees": [
+            {
+                "id": fee.id,
+                # The sample's kind; GraphQL answers name the same fee gid://shopify/Fee/...
+                "admin_graphql_api_id": gid("ReturnShippingFee", fee.id),
+                "price": {
+                    "shop_money": {
+                        "amount": fee_amount(order.in_shop_currency(fee.amount, shop.currency)),
+                        "currency_code": shop.currency,
+                    },
+                    "presentment_money": {
+                        "amount": fee_amount(fee.amount),
+                        "currency_code": order.currency,
+                    },
+                },
+            }
+            for fee in fees
+        ],
+        "exchange_line_items": [
+            {"id": exchange.id, "admin_graphql_api_id": exchange.gid, "line_item": None}
+            for exchange in value.exchanges
+        ],
+        "total_exchange_line_items": len(value.exchanges),
+    }
+
+
+def return_declined(value: Return, order: Order) -> dict[str, Any]:
+    decline = value.decline
+    return {
+        "id": value.id,
+        "admin_graphql_api_id": value.gid,
+        "status": value.status.lower(),
+        "order": return_owner(order),
+        "decline": {
+            "reason": decline.reason.lower() if decline else None,
+            "note": decline.note if decline else None,
+        },
+    }
+
+
+def return_status(value: Return, order: Order) -> dict[str, Any]:
+    """returns/cancel, /close, /reopen; and returns/process, whose documented sample is `{}`:
+    the sandbox sends close's shape, which says which return and what it is now."""
+    return {
+        "id": value.id,
+        "admin_graphql_api_id": value.gid,
+        "order_id": order.id,
+        "status": value.status.lower(),
+    }
+
+
+def return_payload(topic: str, value: Return, order: Order, shop: Shop) -> dict[str, Any]:
+    if topic in ("returns/request", "returns/approve"):
+        return return_in_full(value, order, shop)
+    if topic == "returns/decline":
+        return return_declined(value, order)
+    return return_status(value, order)
+
+
+def return_state(value: Return, order: Order) -> dict[str, Any]:
+    """The whole return for assertions (and the control API)."""
+    return {
+        "id": value.id,
+        "admin_graphql_api_id": value.gid,
+        "name": value.name,
+        "status": value.status,
+        "order_id": order.id,
+        "order_number": order.number,
+        "created_at": value.created_at,
+        "request_approved_at": value.request_approved_at,
+        "closed_at": value.closed_at,
+        "decline": (
+            {"reason": value.decline.reason, "note": value.decline.note} if value.decline else None
+        ),
+        "return_shipping_fee": str(value.shipping_fee.amount) if value.shipping_fee else None,
+        "return_line_items": [
+            {
+                "id": line.id,
+                "admin_graphql_api_id": line.gid,
+                "fulfillment_line_item_id": line.fulfillment_line_item.gid,
+                "line_item_id": line.fulfillment_line_item.line_item.gid,
+                "sku": line.fulfillment_line_item.line_item.sku,
+                "quantity": line.quantity,
+                "processed_quantity": line.processed_quantity,
+                "return_reason": line.return_reason,
+                "return_reason_note": line.return_reason_note,
+                "customer_note": line.customer_note,
+                "restocking_fee_percentage": (
+                    line.restocking_fee.percentage if line.restocking_fee else None
+                ),
+            }
+            for line in value.lines
+        ],
+        "exchange_line_items": [
+            {
+                "id": exchange.id,
+                "admin_graphql_api_id": exchange.gid,
+                "variant_id": exchange.variant.gid,
+                "quantity": exchange.quantity,
+                "processed_quantity": exchange.processed_quantity,
+            }
+            for exchange in value.exchanges
+        ],
+    }
+
+
 def render(change: Change, shop: Shop) -> dict[str, Any]:
     """The payload of `change`'s webhook, as the state is now."""
     subject = change.subject
+    if isinstance(subject, Return):
+        return return_payload(change.topic, subject, change.order, shop)
     if isinstance(subject, Order):
         return order(subject, shop)
     if isinstance(subject, Fulfillment):
@@ -272,4 +433,41 @@ def order_state(value: Order, shop: Shop) -> dict[str, Any]:
     ]
     for shown, shipment in zip(state["fulfillments"], value.fulfillments, strict=True):
         shown["events"] = [fulfillment_event(e, shipment, value, shop) for e in shipment.events]
+        shown["fulfillment_line_items"] = [
+            {
+                "admin_graphql_api_id": line.gid,
+                "line_item_id": line.line_item.gid,
+                "sku": line.line_item.sku,
+                "quantity": line.quantity,
+            }
+            for line in shipment.lines
+        ]
+    state["returns"] = [return_state(r, value) for r in value.returns]
     return state
+
+
+def variant_state(value: ProductVariant) -> dict[str, Any]:
+    return {
+        "id": value.id,
+        "admin_graphql_api_id": value.gid,
+        "product_id": value.product_id,
+        "title": value.title,
+        "sku": value.sku,
+        "price": str(value.price),
+        "inventory_quantity": value.inventory_quantity,
+        "inventory_policy": value.inventory_policy,
+        "available_for_sale": value.available_for_sale,
+        "options": dict(value.options),
+    }
+
+
+def product_state(value: Product) -> dict[str, Any]:
+    """A product and its variants' stock, for assertions (and the control API)."""
+    return {
+        "id": value.id,
+        "admin_graphql_api_id": value.gid,
+        "title": value.title,
+        "product_type": value.product_type,
+        "tags": list(value.tags),
+        "variants": [variant_state(variant) for variant in value.variants],
+    }

@@ -25,15 +25,24 @@ from graphql import GraphQLError, GraphQLResolveInfo, GraphQLSchema, get_named_t
 from sandbox import addresses, search
 from sandbox.store import (
     UNSET,
+    Fee,
     Fulfillment,
     FulfillmentOrder,
     LineItem,
+    NewExchangeLine,
+    NewReturnLine,
     NotAllowed,
     Order,
+    Problem,
+    Product,
+    ProductVariant,
+    Refused,
+    Return,
     Store,
     WebhookSubscription,
     gid,
     parse_gid,
+    rounded,
 )
 
 Resolver = Callable[..., Any]
@@ -210,6 +219,21 @@ def order(_root: None, info: GraphQLResolveInfo, *, id: str) -> Order | None:
     return info.context.store.order_by_gid(id)
 
 
+@resolves("QueryRoot", "product")
+def product(_root: None, info: GraphQLResolveInfo, *, id: str) -> Product | None:
+    number = parse_gid(id, "Product")
+    if number is None:
+        raise GraphQLError(f"Invalid global id '{id}'")
+    return info.context.store.products.get(number)
+
+
+@resolves("QueryRoot", "return")
+def return_(_root: None, info: GraphQLResolveInfo, *, id: str) -> Return | None:
+    if parse_gid(id, "Return") is None:
+        raise GraphQLError(f"Invalid global id '{id}'")
+    return info.context.store.return_by_gid(id)
+
+
 @resolves("QueryRoot", "shop")
 def shop(_root: None, info: GraphQLResolveInfo) -> Any:
     return info.context.store.shop
@@ -290,6 +314,11 @@ def order_fulfillments(
     return order.fulfillments[:first] if first is not None else order.fulfillments
 
 
+@resolves("Order", "returns")
+def order_returns(order: Order, _info: GraphQLResolveInfo, **page: Any) -> dict[str, Any]:
+    return connection(order.returns, key=by_id, **page)
+
+
 @resolves("MailingAddress", "countryCodeV2")
 def address_country(address: Any, _info: GraphQLResolveInfo) -> str | None:
     return address.country_code
@@ -357,6 +386,48 @@ def fulfillment_events(
     else:
         key = by_id
     return connection(fulfillment.events, key=key, **page)
+
+
+# --- the catalogue and returns ------------------------------------------------------------------
+
+
+@resolves("Product", "variants")
+def product_variants(product: Product, _info: GraphQLResolveInfo, **page: Any) -> dict[str, Any]:
+    positions = {variant.id: position for position, variant in enumerate(product.variants)}
+    return connection(product.variants, key=lambda v: (positions[v.id], v.id), **page)
+
+
+@resolves("ProductVariant", "product")
+def variant_product(variant: ProductVariant, info: GraphQLResolveInfo) -> Product:
+    return info.context.store.products[variant.product_id]
+
+
+@resolves("Return", "order")
+def return_order(found: Return, info: GraphQLResolveInfo) -> Order:
+    return info.context.store.orders[found.order_id]
+
+
+@resolves("Return", "returnLineItems")
+def return_lines(found: Return, _info: GraphQLResolveInfo, **page: Any) -> dict[str, Any]:
+    return connection(found.lines, key=by_id, **page)
+
+
+@resolves("Return", "exchangeLineItems")
+def return_exchanges(found: Return, _info: GraphQLResolveInfo, **page: Any) -> dict[str, Any]:
+    return connection(found.exchanges, key=by_id, **page)
+
+
+@resolves("Return", "returnShippingFees")
+def return_shipping_fees(found: Return, _info: GraphQLResolveInfo) -> list[Fee]:
+    return [found.shipping_fee] if found.shipping_fee else []
+
+
+def fee_amount(fee: Fee, info: GraphQLResolveInfo) -> dict[str, Any]:
+    return money_bag(info, info.context.store.orders[fee.order_id], fee.amount)
+
+
+RESOLVERS["ReturnShippingFee", "amountSet"] = fee_amount
+RESOLVERS["RestockingFee", "amountSet"] = fee_amount
 
 
 @resolves("Shop", "myshopifyDomain")
@@ -580,3 +651,136 @@ def order_cancel(
         return refused(["orderId"], str(error))
     job = {"id": gid("Job", str(uuid.uuid4())), "done": False}
     return {"job": job, "orderCancelUserErrors": [], "userErrors": []}
+
+
+# --- returns -----------------------------------------------------------------------------------
+# Refusals carry Shopify's words and codes (see Store's returns); their field path is the
+# mutation's own: ["input", ...], ["returnInput", ...] or ["id"].
+
+
+def refusal(prefix: list[str], refused: Refused) -> dict[str, Any]:
+    errors = [
+        {"field": [*prefix, *problem.field], "message": problem.message, "code": problem.code}
+        for problem in refused.problems
+    ]
+    return {"return": None, "userErrors": errors}
+
+
+def new_return_lines(lines: list[dict[str, Any]]) -> list[NewReturnLine]:
+    return [
+        NewReturnLine(
+            fulfillment_line_id=parse_gid(line["fulfillmentLineItemId"], "FulfillmentLineItem"),
+            quantity=line["quantity"],
+            # A reason given only as a returnReasonDefinitionId reads UNKNOWN (the sandbox keeps
+            # no reason definitions).
+            return_reason=line.get("returnReason") or "UNKNOWN",
+            return_reason_note=line.get("returnReasonNote") or "",
+            customer_note=line.get("customerNote"),
+            restocking_fee_percentage=(line.get("restockingFee") or {}).get("percentage"),
+        )
+        for line in lines
+    ]
+
+
+def shipping_fee(context: Context, order: Order, given: dict[str, Any] | None) -> Decimal | None:
+    """The fee in the order's currency. Given in the shop's currency it is converted; any other
+    currency is refused (the sandbox's rule and words: the captures only show the order's)."""
+    if not given:
+        return None
+    money = given["amount"]
+    amount, currency = Decimal(str(money["amount"])), money["currencyCode"]
+    if currency == order.currency:
+        return amount
+    if currency == context.store.shop.currency:
+        return rounded(amount * order.exchange_rate, order.currency)
+    path = ["returnShippingFee", "amount", "currencyCode"]
+    raise Refused(Problem(path, "Currency code must be the order's currency.", "INVALID"))
+
+
+def _order_for_return(context: Context, order_id: str) -> Order:
+    order = context.store.order_by_gid(order_id)
+    if order is None:  # the sandbox's words: no capture asks for an unknown order's return
+        raise Refused(Problem(["orderId"], "Order does not exist.", "NOT_FOUND"))
+    return order
+
+
+@mutation("returnRequest")
+def return_request(context: Context, *, input: dict[str, Any]) -> dict[str, Any]:
+    try:
+        order = _order_for_return(context, input["orderId"])
+        made = context.store.request_return(
+            order,
+            lines=new_return_lines(input["returnLineItems"]),
+            shipping_fee=shipping_fee(context, order, input.get("returnShippingFee")),
+        )
+    except Refused as refused:
+        return refusal(["input"], refused)
+    return {"return": made, "userErrors": []}
+
+
+@mutation("returnCreate")
+def return_create(context: Context, *, returnInput: dict[str, Any]) -> dict[str, Any]:
+    exchanges = [
+        NewExchangeLine(
+            variant_id=parse_gid(line["variantId"], "ProductVariant")
+            if line.get("variantId")
+            else None,
+            quantity=line["quantity"],
+        )
+        for line in returnInput.get("exchangeLineItems") or []
+    ]
+    try:
+        order = _order_for_return(context, returnInput["orderId"])
+        made = context.store.create_return(
+            order,
+            lines=new_return_lines(returnInput["returnLineItems"]),
+            exchanges=exchanges,
+            shipping_fee=shipping_fee(context, order, returnInput.get("returnShippingFee")),
+        )
+    except Refused as refused:
+        return refusal(["returnInput"], refused)
+    return {"return": made, "userErrors": []}
+
+
+def _on_return(
+    context: Context, return_id: str, prefix: list[str], operation: Callable[[Return], Return]
+) -> dict[str, Any]:
+    found = context.store.return_by_gid(return_id)
+    try:
+        if found is None:
+            raise Refused(Problem(["id"], "Return not found.", "NOT_FOUND"))
+        return {"return": operation(found), "userErrors": []}
+    except Refused as refused:
+        return refusal(prefix, refused)
+
+
+@mutation("returnApproveRequest")
+def return_approve_request(context: Context, *, input: dict[str, Any]) -> dict[str, Any]:
+    return _on_return(context, input["id"], ["input"], context.store.approve_return)
+
+
+@mutation("returnDeclineRequest")
+def return_decline_request(context: Context, *, input: dict[str, Any]) -> dict[str, Any]:
+    def decline(found: Return) -> Return:
+        return context.store.decline_return(
+            found, reason=input["declineReason"], note=input.get("declineNote")
+        )
+
+    return _on_return(context, input["id"], ["input"], decline)
+
+
+@mutation("returnCancel")
+def return_cancel(
+    context: Context, *, id: str, notifyCustomer: bool | None = None
+) -> dict[str, Any]:
+    return _on_return(context, id, [], context.store.cancel_return)
+
+
+@mutation("returnClose")
+def return_close(context: Context, *, id: str) -> dict[str, Any]:
+    return _on_return(context, id, [], context.store.close_return)
+
+
+@mutation("returnReopen")
+def return_reopen(context: Context, *, id: str) -> dict[str, Any]:
+    return _on_return(context, id, [], context.store.reopen_return)

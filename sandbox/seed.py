@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sandbox.store import Address, NewLine, Order, Store, rounded
+from sandbox.store import Address, NewLine, NewVariant, Order, Store, rounded
 
 SHOP = {
     "domain": "northwind-demo.myshopify.com",
@@ -37,6 +37,52 @@ PRODUCTS = {
     "bottle": ("Insulated bottle", Decimal("32.00")),
 }
 VARIANT_TITLES = {"tee": "M / Navy", "hoodie": "L / Forest", "sneaker": "EU 42", "socks": "39–42"}
+# Each product's variants: its options, then (values, stock on hand) per variant, in position
+# order. The one the demo orders were placed for (VARIANT_TITLES, or the only one) keeps the id
+# and SKU the orders carry; a few are sold out, a few plentiful, and the camp mug is made to
+# order (policy CONTINUE: it sells at no stock).
+VARIANTS: dict[str, tuple[tuple[str, ...], list[tuple[tuple[str, ...], int]]]] = {
+    "tee": (
+        ("Size", "Color"),
+        [
+            (("S", "Navy"), 0),
+            (("M", "Navy"), 12),
+            (("L", "Navy"), 25),
+            (("XL", "Navy"), 3),
+            (("S", "White"), 8),
+            (("M", "White"), 0),
+            (("L", "White"), 40),
+        ],
+    ),
+    "hoodie": (
+        ("Size", "Color"),
+        [
+            (("S", "Forest"), 4),
+            (("M", "Forest"), 0),
+            (("L", "Forest"), 6),
+            (("XL", "Forest"), 0),
+            (("M", "Charcoal"), 15),
+            (("L", "Charcoal"), 30),
+        ],
+    ),
+    "sneaker": (
+        ("Size",),
+        [
+            (("EU 40",), 2),
+            (("EU 41",), 0),
+            (("EU 42",), 5),
+            (("EU 43",), 18),
+            (("EU 44",), 0),
+            (("EU 45",), 1),
+        ],
+    ),
+    "socks": (("Size",), [(("35–38",), 10), (("39–42",), 60), (("43–46",), 0)]),
+    "cap": (("Title",), [(("Default Title",), 50)]),
+    "mug": (("Title",), [(("Default Title",), 0)]),
+    "backpack": (("Title",), [(("Default Title",), 7)]),
+    "bottle": (("Title",), [(("Default Title",), 0)]),
+}
+MADE_TO_ORDER = {"mug"}
 # Product types and tags, which return rules look at: socks are a final sale (hygiene).
 PRODUCT_TYPES = {
     "tee": "Apparel",
@@ -51,6 +97,7 @@ PRODUCT_TYPES = {
 PRODUCT_TAGS = {"socks": ("final-sale",), "sneaker": ("new-arrival",)}
 FIRST_PRODUCT_ID = 8_430_112_000_101
 FIRST_VARIANT_ID = 45_602_110_000_101
+OTHER_VARIANT_ID = 45_602_110_001_001
 SHIPPING = Decimal("6.90")
 # Rough exchange rates for presenting the demo in several currencies (per euro).
 RATES = {
@@ -570,7 +617,40 @@ ORDERS = [
 
 def load_demo(store: Store, *, now: datetime | None = None) -> list[Order]:
     now = now or store.clock()
+    for key in PRODUCTS:
+        _stock(store, key)
     return [_tell(store, spec, now) for spec in ORDERS]
+
+
+def _stock(store: Store, key: str) -> None:
+    title, price = PRODUCTS[key]
+    position = list(PRODUCTS).index(key)
+    names, variants = VARIANTS[key]
+    ordered = VARIANT_TITLES.get(key, "Default Title")
+    new = []
+    for index, (values, quantity) in enumerate(variants):
+        variant_title = " / ".join(values)
+        is_ordered = variant_title == ordered
+        new.append(
+            NewVariant(
+                id=FIRST_VARIANT_ID + position
+                if is_ordered
+                else OTHER_VARIANT_ID + 10 * position + index,
+                title=variant_title,
+                price=price,
+                inventory_quantity=quantity,
+                inventory_policy="CONTINUE" if key in MADE_TO_ORDER else "DENY",
+                options=dict(zip(names, values, strict=True)),
+                sku=f"NW-{key.upper()}" if is_ordered else f"NW-{key.upper()}-{index + 1}",
+            )
+        )
+    store.add_product(
+        id=FIRST_PRODUCT_ID + position,
+        title=title,
+        product_type=PRODUCT_TYPES[key],
+        tags=PRODUCT_TAGS.get(key, ()),
+        variants=new,
+    )
 
 
 def _tell(store: Store, spec: DemoOrder, now: datetime) -> Order:

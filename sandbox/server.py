@@ -28,7 +28,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from sandbox import adapter, api, payloads
 from sandbox.faults import Fault
-from sandbox.store import Address, NewLine, NotAllowed, NotFound
+from sandbox.store import Address, NewLine, NewVariant, NotAllowed, NotFound, Problem, Refused
 
 if TYPE_CHECKING:
     from sandbox import Sandbox
@@ -41,6 +41,7 @@ HTTP_ERRORS = {
 }
 ORDER = r"/sandbox/orders/(?P<number>\d+)"
 SHIPMENT = ORDER + r"/fulfillments/(?P<index>\d+)"
+RETURN = r"/sandbox/returns/(?P<key>\d+(?:-R\d+)?)"
 ROUTES = [
     ("POST", r"/admin/api/(?P<version>[\w-]+)/graphql\.json", "graphql"),
     ("POST", r"/sandbox/reset", "reset"),
@@ -54,6 +55,11 @@ ROUTES = [
     ("POST", ORDER + "/cancel", "cancel"),
     ("POST", ORDER + "/hold", "hold"),
     ("POST", ORDER + "/release", "release_hold"),
+    ("GET", r"/sandbox/products", "products"),
+    ("POST", r"/sandbox/products", "add_product"),
+    ("POST", r"/sandbox/variants/(?P<variant>[\w.-]+)/stock", "set_stock"),
+    ("GET", RETURN, "return_state"),
+    ("POST", RETURN + r"/(?P<action>approve|decline|cancel|close|reopen|process)", "on_return"),
     ("GET", r"/sandbox/faults", "faults"),
     ("POST", r"/sandbox/faults", "add_fault"),
     ("DELETE", r"/sandbox/faults", "clear_faults"),
@@ -230,6 +236,38 @@ class SandboxApp:
             self.sandbox.release_hold(int(number))
         return self._state(int(number))
 
+    def products(self, environ: dict[str, Any]) -> Any:
+        with self.sandbox.store.lock:
+            listed = sorted(self.sandbox.store.products.values(), key=lambda product: product.id)
+            return [payloads.product_state(product) for product in listed]
+
+    def add_product(self, environ: dict[str, Any]) -> Any:
+        details = dict(_json_body(environ) or {})
+        with _bad_request(), _refusals():
+            variants = [
+                NewVariant(**{**variant, "price": Decimal(str(variant["price"]))})
+                for variant in details.pop("variants")
+            ]
+            product = self.sandbox.add_product(variants=variants, **details)
+        return self.sandbox.product_state(product.id)
+
+    def set_stock(self, environ: dict[str, Any], variant: str) -> Any:
+        details = dict(_json_body(environ) or {})
+        with _bad_request(), _refusals():
+            key: str | int = int(variant) if variant.isdigit() else variant
+            changed = self.sandbox.set_stock(key, **details)
+        return payloads.variant_state(changed)
+
+    def return_state(self, environ: dict[str, Any], key: str) -> Any:
+        with _refusals():
+            return self.sandbox.return_state(_return_key(key))
+
+    def on_return(self, environ: dict[str, Any], key: str, action: str) -> Any:
+        details = dict(_json_body(environ) or {}) if action == "decline" else {}
+        with _bad_request(), _refusals():
+            found = getattr(self.sandbox, f"{action}_return")(_return_key(key), **details)
+        return self.sandbox.return_state(found.id)
+
     def faults(self, environ: dict[str, Any]) -> Any:
         return self.sandbox.faults.pending()
 
@@ -284,11 +322,18 @@ def _json_body(environ: dict[str, Any]) -> Any:
         raise Answer(400, {"errors": "the body is not JSON"}) from None
 
 
+def _return_key(key: str) -> str | int:
+    """A return's id (digits) or its name without the # (1001-R1)."""
+    return int(key) if key.isdigit() else f"#{key}"
+
+
 def _moment(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
 def _json_value(value: Any) -> Any:
+    if isinstance(value, Problem):
+        return asdict(value)
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -303,6 +348,8 @@ def _refusals() -> Iterator[None]:
         yield
     except NotFound as error:
         raise Answer(404, {"errors": error.args[0]}) from error
+    except Refused as error:
+        raise Answer(409, {"errors": str(error), "user_errors": error.problems}) from error
     except NotAllowed as error:
         raise Answer(409, {"errors": str(error)}) from error
 

@@ -261,6 +261,7 @@ class Order(Entity):
     closed_at: datetime | None = None
     fulfillment_orders: list[FulfillmentOrder] = field(default_factory=list)
     fulfillments: list[Fulfillment] = field(default_factory=list)
+    returns: list[Return] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -318,6 +319,181 @@ class Order(Entity):
 
 
 @dataclass
+class ProductVariant(Entity):
+    """One size or colour of a product, with its stock at the shop's one location."""
+
+    kind: ClassVar[str] = "ProductVariant"
+    id: int
+    product_id: int
+    title: str
+    price: Decimal  # in the shop's currency
+    inventory_quantity: int = 0
+    inventory_policy: str = "DENY"  # ProductVariantInventoryPolicy: CONTINUE sells past zero
+    options: tuple[tuple[str, str], ...] = ()  # (option name, value), e.g. ("Size", "M")
+    sku: str | None = None
+
+    @property
+    def available_for_sale(self) -> bool:
+        return self.inventory_quantity > 0 or self.inventory_policy == "CONTINUE"
+
+    @property
+    def selected_options(self) -> list[dict[str, str]]:
+        return [{"name": name, "value": value} for name, value in self.options]
+
+    def can_sell(self, quantity: int) -> bool:
+        return self.inventory_policy == "CONTINUE" or quantity <= self.inventory_quantity
+
+
+@dataclass
+class Product(Entity):
+    kind: ClassVar[str] = "Product"
+    id: int
+    title: str
+    product_type: str = ""
+    tags: tuple[str, ...] = ()
+    variants: list[ProductVariant] = field(default_factory=list)
+
+
+@dataclass
+class NewVariant:
+    """A variant of a product being added to the catalogue; the price is in the shop's currency."""
+
+    title: str
+    price: Decimal
+    inventory_quantity: int = 0
+    inventory_policy: str = "DENY"
+    options: Mapping[str, str] = field(default_factory=dict)
+    sku: str | None = None
+    id: int | None = None
+
+
+RETURN_STATUSES = ("REQUESTED", "OPEN", "DECLINED", "CLOSED", "CANCELED")
+# What a return holds back of its items: a declined or canceled one gives them back (the
+# quantity-cap capture counts an OPEN return; REQUESTED and CLOSED ones are still the shopper's
+# return, so the sandbox counts them too).
+HOLDING_STATUSES = ("REQUESTED", "OPEN", "CLOSED")
+
+
+@dataclass
+class ReturnLine(Entity):
+    kind: ClassVar[str] = "ReturnLineItem"
+    id: int
+    fulfillment_line_item: FulfillmentLine
+    quantity: int
+    return_reason: str = "UNKNOWN"  # ReturnReason
+    return_reason_note: str = ""
+    customer_note: str | None = None
+    restocking_fee: Fee | None = None
+    processed_quantity: int = 0
+
+    @property
+    def unprocessed_quantity(self) -> int:
+        return self.quantity - self.processed_quantity
+
+    @property
+    def processable_quantity(self) -> int:
+        return self.unprocessed_quantity
+
+
+@dataclass
+class ExchangeLine(Entity):
+    kind: ClassVar[str] = "ExchangeLineItem"
+    id: int
+    variant: ProductVariant
+    quantity: int
+    processed_quantity: int = 0
+
+    @property
+    def variant_id(self) -> str:
+        return self.variant.gid
+
+    @property
+    def unprocessed_quantity(self) -> int:
+        return self.quantity - self.processed_quantity
+
+    @property
+    def processable_quantity(self) -> int:
+        return self.unprocessed_quantity
+
+
+@dataclass
+class Fee(Entity):
+    """A return's shipping fee (an amount) or a line's restocking fee (a percentage of it).
+    Real returnCreate answers name both gid://shopify/Fee/..."""
+
+    kind: ClassVar[str] = "Fee"
+    id: int
+    order_id: int
+    amount: Decimal  # in the order's (presentment) currency
+    percentage: float | None = None
+
+
+@dataclass
+class ReturnDecline:
+    reason: str  # ReturnDeclineReason
+    note: str | None = None
+
+
+@dataclass
+class Return(Entity):
+    kind: ClassVar[str] = "Return"
+    id: int
+    order_id: int
+    name: str  # #1001-R1: numbered per order
+    status: str  # ReturnStatus
+    lines: list[ReturnLine]
+    created_at: datetime
+    exchanges: list[ExchangeLine] = field(default_factory=list)
+    shipping_fee: Fee | None = None
+    decline: ReturnDecline | None = None
+    request_approved_at: datetime | None = None
+    closed_at: datetime | None = None
+
+    @property
+    def total_quantity(self) -> int:
+        return sum(line.quantity for line in self.lines)
+
+    @property
+    def processed(self) -> bool:
+        return any(line.processed_quantity for line in [*self.lines, *self.exchanges])
+
+
+@dataclass
+class NewReturnLine:
+    """A line of a return being asked for; `fulfillment_line_id` None when the id named none."""
+
+    fulfillment_line_id: int | None
+    quantity: int
+    return_reason: str = "UNKNOWN"
+    return_reason_note: str = ""
+    customer_note: str | None = None
+    restocking_fee_percentage: float | None = None
+
+
+@dataclass
+class NewExchangeLine:
+    variant_id: int | None
+    quantity: int
+
+
+@dataclass
+class Problem:
+    """One of Shopify's userErrors: `field` is the path inside the mutation's input."""
+
+    field: list[str]
+    message: str
+    code: str
+
+
+class Refused(NotAllowed):
+    """The shop refuses a return operation, with Shopify's userErrors."""
+
+    def __init__(self, *problems: Problem) -> None:
+        super().__init__("; ".join(problem.message for problem in problems))
+        self.problems = list(problems)
+
+
+@dataclass
 class WebhookSubscription(Entity):
     kind: ClassVar[str] = "WebhookSubscription"
     id: int
@@ -357,6 +533,9 @@ class Store:
         self.orders: dict[int, Order] = {}
         self._numbers: dict[int, Order] = {}
         self.subscriptions: dict[int, WebhookSubscription] = {}
+        self.products: dict[int, Product] = {}
+        self.variants: dict[int, ProductVariant] = {}
+        self.returns: dict[int, Return] = {}
         self._observers: list[Observer] = []
         self._next_id = FIRST_ID
         self._last_stamp = datetime.min.replace(tzinfo=UTC)
@@ -368,6 +547,9 @@ class Store:
         with self.lock:
             self.orders.clear()
             self._numbers.clear()
+            self.products.clear()
+            self.variants.clear()
+            self.returns.clear()
             if subscriptions:
                 self.subscriptions.clear()
 
@@ -382,6 +564,35 @@ class Store:
     def order_by_gid(self, value: str) -> Order | None:
         number = parse_gid(value, "Order")
         return self.orders.get(number) if number is not None else None
+
+    def return_by_gid(self, value: str) -> Return | None:
+        number = parse_gid(value, "Return")
+        return self.returns.get(number) if number is not None else None
+
+    def find_return(self, key: str | int) -> Return:
+        """A return by gid, id or name (#1001-R1)."""
+        for found in self.returns.values():
+            if key in (found.id, found.gid, found.name, str(found.id)):
+                return found
+        raise NotFound(f"no return {key!r}")
+
+    def variant(self, key: str | int) -> ProductVariant:
+        """A variant by id, gid or SKU."""
+        number = parse_gid(key, "ProductVariant") if isinstance(key, str) else key
+        if number is None and isinstance(key, str) and key.isdigit():
+            number = int(key)
+        found = self.variants.get(number) if number is not None else None
+        found = found or next((v for v in self.variants.values() if v.sku == key), None)
+        if found is None:
+            raise NotFound(f"no variant {key!r}")
+        return found
+
+    def fulfillment_line(self, order: Order, line_id: int | None) -> FulfillmentLine | None:
+        for fulfillment in order.fulfillments:
+            for line in fulfillment.lines:
+                if line.id == line_id:
+                    return line
+        return None
 
     def subscriptions_for(self, topic: str) -> list[WebhookSubscription]:
         with self.lock:
@@ -438,6 +649,8 @@ class Store:
             ]
             if not items or any(item.quantity < 1 for item in items):
                 raise NotAllowed("an order needs at least one line, each of quantity 1 or more")
+            for item in items:
+                self._know(item, Decimal(exchange_rate))
             now = self._stamp()
             placed = placed_at or now
             order = Order(
@@ -734,6 +947,310 @@ class Store:
             self._touch(order)
             self._emit("orders/updated", order, order)
             return order
+
+    # --- the catalogue -------------------------------------------------------------------------
+
+    def add_product(
+        self,
+        *,
+        title: str,
+        variants: Iterable[NewVariant],
+        product_type: str = "",
+        tags: Iterable[str] = (),
+        id: int | None = None,
+    ) -> Product:
+        """A product and its variants, in the order given (their position)."""
+        with self.lock:
+            product = Product(
+                id=id or self._new_id(), title=title, product_type=product_type, tags=tuple(tags)
+            )
+            if product.id in self.products:
+                raise NotAllowed(f"product {product.id} already exists")
+            for new in variants:
+                self._add_variant(product, new)
+            if not product.variants:
+                raise NotAllowed("a product has at least one variant")
+            self.products[product.id] = product
+            return product
+
+    def set_stock(
+        self, variant: ProductVariant, quantity: int, *, policy: str | None = None
+    ) -> ProductVariant:
+        """What the shop has of the variant now (and, if given, whether it sells past zero).
+        Shopify would send inventory_levels/update; the portal does not subscribe to it."""
+        with self.lock:
+            variant.inventory_quantity = quantity
+            if policy is not None:
+                variant.inventory_policy = policy.upper()
+            return variant
+
+    def _add_variant(self, product: Product, new: NewVariant) -> ProductVariant:
+        variant = ProductVariant(
+            id=new.id or self._new_id(),
+            product_id=product.id,
+            title=new.title,
+            price=Decimal(new.price),
+            inventory_quantity=new.inventory_quantity,
+            inventory_policy=new.inventory_policy.upper(),
+            options=tuple(new.options.items()) or (("Title", new.title),),
+            sku=new.sku,
+        )
+        if variant.id in self.variants:
+            raise NotAllowed(f"variant {variant.id} already exists")
+        product.variants.append(variant)
+        self.variants[variant.id] = variant
+        return variant
+
+    def _know(self, line: LineItem, exchange_rate: Decimal) -> None:
+        """An order's line is always one of the shop's variants. One the catalogue does not hold
+        yet is added as the order describes it, with no stock (the sandbox's choice: a test
+        that needs stock sets it)."""
+        if line.product_id is None:
+            return
+        product = self.products.get(line.product_id)
+        if product is None:
+            product = Product(
+                id=line.product_id,
+                title=line.title,
+                product_type=line.product_type,
+                tags=line.product_tags,
+            )
+            self.products[product.id] = product
+        if line.variant_id is not None and line.variant_id not in self.variants:
+            title = line.variant_title or "Default Title"
+            self._add_variant(
+                product,
+                NewVariant(
+                    id=line.variant_id,
+                    title=title,
+                    price=rounded(line.price / exchange_rate, self.shop.currency),
+                    sku=line.sku,
+                ),
+            )
+
+    # --- returns -------------------------------------------------------------------------------
+    # Shopify's rules and words, from real 2026-04 captures (returnApprove-decline-state-
+    # preconditions, returnClose-Reopen-Cancel-state-preconditions, return-quantity-validation).
+    # None of these operations moves the order's updated_at: real reads after each show it
+    # unchanged.
+
+    def request_return(
+        self,
+        order: Order,
+        *,
+        lines: Iterable[NewReturnLine],
+        shipping_fee: Decimal | None = None,
+    ) -> Return:
+        """returnRequest: the shopper asks (REQUESTED; returns/request)."""
+        with self.lock:
+            return self._new_return(order, lines, [], shipping_fee, status="REQUESTED")
+
+    def create_return(
+        self,
+        order: Order,
+        *,
+        lines: Iterable[NewReturnLine],
+        exchanges: Iterable[NewExchangeLine] = (),
+        shipping_fee: Decimal | None = None,
+    ) -> Return:
+        """returnCreate: an approved return, straight to OPEN, with what the shopper takes in
+        exchange; the exchange takes its stock now. Shopify's docs name no webhook for a return
+        created open: the sandbox sends returns/approve, whose sample is an OPEN return."""
+        with self.lock:
+            return self._new_return(order, lines, list(exchanges), shipping_fee, status="OPEN")
+
+    def approve_return(self, found: Return) -> Return:
+        with self.lock:
+            if found.status != "REQUESTED":
+                raise Refused(
+                    Problem(
+                        ["id"],
+                        "Return is not approvable. Only returns with status REQUESTED can be "
+                        "approved.",
+                        "INVALID_STATE",
+                    )
+                )
+            found.status = "OPEN"
+            found.request_approved_at = self._stamp()
+            self._emit_return("returns/approve", found)
+            return found
+
+    def decline_return(self, found: Return, *, reason: str, note: str | None = None) -> Return:
+        with self.lock:
+            if found.status == "DECLINED":
+                raise Refused(Problem(["id"], "The return is already declined.", "INVALID_STATE"))
+            if found.status != "REQUESTED":
+                raise Refused(
+                    Problem(
+                        ["id"],
+                        "Return is not declinable. Only non-refunded returns with status "
+                        "REQUESTED can be declined.",
+                        "INVALID_STATE",
+                    )
+                )
+            found.status = "DECLINED"
+            found.decline = ReturnDecline(reason=reason.upper(), note=note)
+            self._emit_return("returns/decline", found)
+            return found
+
+    def cancel_return(self, found: Return) -> Return:
+        """Only before any work on it; canceling a canceled return answers it as it is."""
+        with self.lock:
+            if found.status == "CANCELED":
+                return found
+            if found.status not in ("REQUESTED", "OPEN") or found.processed:
+                raise Refused(Problem(["id"], "Return is not cancelable.", "INVALID_STATE"))
+            found.status = "CANCELED"
+            for exchange in found.exchanges:  # the sandbox's choice: what it held goes back
+                exchange.variant.inventory_quantity += exchange.quantity
+            self._emit_return("returns/cancel", found)
+            return found
+
+    def close_return(self, found: Return) -> Return:
+        """OPEN -> CLOSED; closing a closed return answers it as it is."""
+        with self.lock:
+            if found.status == "CLOSED":
+                return found
+            if found.status != "OPEN":
+                raise Refused(Problem(["id"], "Return status is invalid.", "INVALID_STATE"))
+            found.status = "CLOSED"
+            found.closed_at = self._stamp()
+            self._emit_return("returns/close", found)
+            return found
+
+    def reopen_return(self, found: Return) -> Return:
+        """CLOSED -> OPEN; reopening an open return answers it as it is."""
+        with self.lock:
+            if found.status == "OPEN":
+                return found
+            if found.status != "CLOSED":
+                raise Refused(Problem(["id"], "Return status is invalid.", "INVALID_STATE"))
+            found.status = "OPEN"
+            found.closed_at = None
+            self._emit_return("returns/reopen", found)
+            return found
+
+    def process_return(self, found: Return) -> Return:
+        """The merchant confirms every item came back (and every exchange went out). The
+        return stays OPEN, as after a real returnProcess, until it is closed. Processing a
+        return that is not OPEN is refused with returnClose's words (the sandbox's choice)."""
+        with self.lock:
+            if found.status != "OPEN":
+                raise Refused(Problem(["id"], "Return status is invalid.", "INVALID_STATE"))
+            for line in [*found.lines, *found.exchanges]:
+                line.processed_quantity = line.quantity
+            self._emit_return("returns/process", found)
+            return found
+
+    def _new_return(
+        self,
+        order: Order,
+        lines: Iterable[NewReturnLine],
+        exchanges: list[NewExchangeLine],
+        shipping_fee: Decimal | None,
+        *,
+        status: str,
+    ) -> Return:
+        wanted = list(lines)
+        problems: list[Problem] = []
+        if not wanted:  # the sandbox's words: Shopify needs at least one line (FACTS.md)
+            problems.append(
+                Problem(["returnLineItems"], "Return line items can't be blank.", "BLANK")
+            )
+        held = self._held_back(order)
+        picked: list[FulfillmentLine] = []
+        for index, new in enumerate(wanted):
+            shipped = self.fulfillment_line(order, new.fulfillment_line_id)
+            if shipped is None:  # unknown, or another order's: not found in this one
+                path = ["returnLineItems", str(index), "fulfillmentLineItemId"]
+                problems.append(Problem(path, "Fulfillment Line Item was not found.", "NOT_FOUND"))
+                continue
+            left = shipped.quantity - held.get(shipped.id, 0)
+            if not 0 < new.quantity <= left:
+                path = ["returnLineItems", str(index), "quantity"]
+                message = "Return line item has an invalid quantity."
+                problems.append(Problem(path, message, "INVALID"))
+                continue
+            held[shipped.id] = held.get(shipped.id, 0) + new.quantity
+            picked.append(shipped)
+        taken: list[tuple[ProductVariant, int]] = []
+        for index, new in enumerate(exchanges):
+            path = ["exchangeLineItems", str(index)]
+            variant = self.variants.get(new.variant_id) if new.variant_id else None
+            if variant is None:  # the sandbox's words
+                problems.append(Problem([*path, "variantId"], "Variant not found.", "NOT_FOUND"))
+            elif new.quantity < 1:
+                message = "Exchange line item has an invalid quantity."
+                problems.append(Problem([*path, "quantity"], message, "INVALID"))
+            elif not (variant.available_for_sale and variant.can_sell(new.quantity)):
+                # The sandbox's assumption: Shopify's exact refusal of an exchange it has no
+                # stock for is not recorded.
+                message = "Variant is not available for sale."
+                problems.append(Problem([*path, "variantId"], message, "INVALID"))
+            else:
+                taken.append((variant, new.quantity))
+        if problems:
+            raise Refused(*problems)
+
+        stamp = self._stamp()
+        fee = None
+        if shipping_fee is not None:
+            fee = Fee(id=self._new_id(), order_id=order.id, amount=Decimal(shipping_fee))
+        made = Return(
+            id=self._new_id(),
+            order_id=order.id,
+            name=f"{order.name}-R{len(order.returns) + 1}",
+            status=status,
+            created_at=stamp,
+            request_approved_at=stamp if status == "OPEN" else None,
+            shipping_fee=fee,
+            lines=[
+                ReturnLine(
+                    id=self._new_id(),
+                    fulfillment_line_item=shipped,
+                    quantity=new.quantity,
+                    return_reason=new.return_reason,
+                    return_reason_note=new.return_reason_note,
+                    customer_note=new.customer_note,
+                    restocking_fee=self._restocking_fee(shipped, new),
+                )
+                for shipped, new in zip(picked, wanted, strict=True)
+            ],
+        )
+        for variant, quantity in taken:
+            variant.inventory_quantity -= quantity
+            made.exchanges.append(
+                ExchangeLine(id=self._new_id(), variant=variant, quantity=quantity)
+            )
+        order.returns.append(made)
+        self.returns[made.id] = made
+        self._emit_return("returns/request" if status == "REQUESTED" else "returns/approve", made)
+        return made
+
+    def _held_back(self, order: Order) -> dict[int, int]:
+        """How many of each shipped line the order's live returns already hold."""
+        held: dict[int, int] = {}
+        for existing in order.returns:
+            if existing.status in HOLDING_STATUSES:
+                for line in existing.lines:
+                    shipped = line.fulfillment_line_item.id
+                    held[shipped] = held.get(shipped, 0) + line.quantity
+        return held
+
+    def _restocking_fee(self, shipped: FulfillmentLine, new: NewReturnLine) -> Fee | None:
+        if new.restocking_fee_percentage is None:
+            return None
+        percentage = new.restocking_fee_percentage
+        order = self.orders[shipped.line_item.order_id]
+        base = shipped.line_item.price * new.quantity * Decimal(str(percentage)) / 100
+        amount = rounded(base, order.currency)
+        return Fee(id=self._new_id(), order_id=order.id, amount=amount, percentage=percentage)
+
+    def _emit_return(self, topic: str, found: Return) -> None:
+        order = self.orders[found.order_id]
+        change = Change(topic=topic, order=order, subject=found, at=self._stamp())
+        for observer in self._observers:
+            observer(change)
 
     # --- webhook subscriptions ----------------------------------------------------------------
 

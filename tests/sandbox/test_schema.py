@@ -20,6 +20,7 @@ from graphql import (
 
 from sandbox import Sandbox
 from sandbox.api import SCHEMA
+from sandbox.resolvers import new_return_lines
 from shopify.documents import DOCUMENTS
 from tests.sandbox.conftest import place, shared
 
@@ -108,6 +109,12 @@ def variables_for(name: str, sandbox: Sandbox) -> dict[str, Any]:
     since = "updated_at:>='2026-11-01T00:00:00Z'"
     sandbox.hold(1002, handle="someone-else")
     held = unshipped.fulfillment_orders[0]
+    shipped = order.fulfillments[0].lines[0].gid  # one of 1001's two T-shirts
+    asked = {"fulfillmentLineItemId": shipped, "quantity": 1, "returnReason": "SIZE_TOO_SMALL"}
+    requested: Any = None
+    if name in ("ReturnState", "ReturnApproveRequest", "ReturnDeclineRequest", "ReturnCancel"):
+        requested = sandbox.store.request_return(order, lines=new_return_lines([asked]))
+    sandbox.set_stock(72, 3)
     table = {
         "OrdersUpdatedSince": {"first": 2, "query": since},
         "OrdersCount": {"query": since},
@@ -138,6 +145,29 @@ def variables_for(name: str, sandbox: Sandbox) -> dict[str, Any]:
             "fulfillmentHold": {"reason": "OTHER", "handle": "order-portal-window"},
         },
         "FulfillmentOrderReleaseHold": {"id": held.gid},
+        "ReturnableItems": {"id": order.gid},
+        "ReturnState": {"id": requested and requested.gid},
+        "ReturnRequest": {"input": {"orderId": order.gid, "returnLineItems": [asked]}},
+        "ReturnCreate": {
+            "returnInput": {
+                "orderId": order.gid,
+                "returnLineItems": [asked],
+                "exchangeLineItems": [
+                    {"variantId": "gid://shopify/ProductVariant/72", "quantity": 1}
+                ],
+                "returnShippingFee": {"amount": {"amount": "4.50", "currencyCode": "USD"}},
+            }
+        },
+        "ReturnApproveRequest": {"input": {"id": requested and requested.gid}},
+        "ReturnDeclineRequest": {
+            "input": {
+                "id": requested and requested.gid,
+                "declineReason": "FINAL_SALE",
+                "declineNote": "Socks",
+            }
+        },
+        "ReturnCancel": {"id": requested and requested.gid},
+        "ProductVariants": {"id": "gid://shopify/Product/71"},
     }
     if name not in table:
         pytest.fail(f"{name} is a new document: add the variables the client sends with it")

@@ -91,3 +91,19 @@ def test_a_reset_replaces_the_story_and_keeps_the_app_installed(sandbox: Sandbox
     assert len(sandbox.store.subscriptions) == 1
     sandbox.reset(keep_subscriptions=False)
     assert sandbox.store.orders == {} and sandbox.store.subscriptions == {}
+
+
+def test_each_demo_line_is_one_of_its_products_variants_with_stock_shown(demo: Sandbox) -> None:
+    store = demo.store
+    for order in store.orders.values():
+        for line in order.lines:
+            variant = store.variants[line.variant_id]
+            assert variant in store.products[line.product_id].variants
+            assert variant.title == (line.variant_title or "Default Title")
+            assert variant.sku == line.sku
+    tee = demo.product_state("NW-TEE")["variants"]
+    assert [v["title"] for v in tee][:4] == ["S / Navy", "M / Navy", "L / Navy", "XL / Navy"]
+    everything = [v for p in store.products.values() for v in p.variants]
+    assert any(not v.available_for_sale for v in everything)
+    assert any(v.inventory_quantity >= 25 for v in everything)
+    assert len(demo.product_state("NW-SNEAKER")["variants"]) == 6
