@@ -311,6 +311,13 @@ def follow_shopify(
         order.log(_EVENTS[status], actor="shopify", visible_to_shopper=True, request=request.number)
         if status in _EMAILS:
             _email(request, _EMAILS[status])
+        if status == Status.RESOLVED:
+            # Shopify refunded the items: the line's current quantity follows in the mirror.
+            from shopify import jobs as shopify_jobs
+
+            queue.enqueue(
+                shopify_jobs.refresh_order, order.shop_id, order.shopify_id, queue="shopify"
+            )
     request.save()
     return request
 

@@ -225,8 +225,10 @@ class ReturnRequest(models.Model):
         Status.DECLINED: set(),
         Status.CANCELLED: set(),
     }
-    # Items in these returns are not returnable again.
-    SPENT = (Status.DECLINED, Status.CANCELLED)
+    # Items in these returns are not held by them: declined and cancelled returns give them
+    # back; once a return is settled, Shopify's refund has taken them off the line's current
+    # quantity, which the mirror follows.
+    SPENT = (Status.DECLINED, Status.CANCELLED, Status.RESOLVED, Status.CLOSED)
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="return_requests")
     number = models.CharField(max_length=32, unique=True)

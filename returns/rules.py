@@ -78,6 +78,8 @@ def line_eligibility(
         line.product_type and line.product_type in policy.excluded_product_types
     ):
         return LineEligibility(line, Decision.no("final_sale", _("Final sale")))
+    if line.quantity <= 0:  # Shopify's current quantity: refunded or removed
+        return LineEligibility(line, Decision.no("refunded", _("Already refunded")))
     if not line.requires_shipping:
         return LineEligibility(
             line, Decision.no("not_returnable", _("This item cannot be returned."))

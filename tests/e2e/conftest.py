@@ -53,6 +53,27 @@ def shot(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
+def open_page(browser, live_server):  # type: ignore[no-untyped-def]
+    """A page in a browser context of its own, closed after the test (so that a page still
+    polling cannot reach the server during the next test)."""
+    contexts = []
+
+    def open_(*, width: int = 390, javascript: bool = True):  # type: ignore[no-untyped-def]
+        context = browser.new_context(
+            java_script_enabled=javascript,
+            locale="en-US",
+            viewport={"width": width, "height": 900},
+            base_url=live_server.url,
+        )
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
 def store(transactional_db: None, live_server, settings):  # type: ignore[no-untyped-def]
     """The demo store, as `make run` serves it: a sandbox store playing Shopify (in this process)
     whose webhooks reach the live server over HTTP. Jobs run in the server's process right after

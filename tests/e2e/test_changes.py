@@ -63,27 +63,6 @@ def held_jobs(store, monkeypatch):  # type: ignore[no-untyped-def]
     return held
 
 
-@pytest.fixture
-def open_page(browser, live_server):  # type: ignore[no-untyped-def]
-    """A page in a browser context of its own, closed after the test (so that a page still
-    polling cannot reach the server during the next test)."""
-    contexts = []
-
-    def open_(*, width: int = 390, javascript: bool = True):  # type: ignore[no-untyped-def]
-        context = browser.new_context(
-            java_script_enabled=javascript,
-            locale="en-US",
-            viewport={"width": width, "height": 900},
-            base_url=live_server.url,
-        )
-        contexts.append(context)
-        return context.new_page()
-
-    yield open_
-    for context in contexts:
-        context.close()
-
-
 def demo_order(number: int):  # type: ignore[no-untyped-def]
     from orders.models import Order
     from portal import demo
@@ -106,6 +85,22 @@ def set_policy(**values: Any) -> None:
     for name, value in values.items():
         setattr(policy, name, value)
     policy.save()
+
+
+def agent_queue(open_page, path: str):  # type: ignore[no-untyped-def]
+    """An agent (a superuser) logs in to the admin and opens `path`."""
+    from urllib.parse import quote
+
+    from django.contrib.auth.models import User
+
+    User.objects.create_superuser("agnes", "agnes@northwind.example", "a long agent password")
+    admin = open_page(width=1280)
+    admin.goto(f"/admin/login/?next={quote(path)}")
+    admin.fill("#id_username", "agnes")
+    admin.fill("#id_password", "a long agent password")
+    admin.locator("input[type=submit]").click()
+    admin.wait_for_url(f"**{path}")
+    return admin
 
 
 def latest_change(page):  # type: ignore[no-untyped-def]
@@ -209,7 +204,6 @@ def test_address_change_in_japanese_on_a_phone(open_page, store, held_jobs, shot
 def test_cancellation_waits_for_an_agent_who_approves_it_in_the_admin(
     open_page, store, shot
 ) -> None:  # type: ignore[no-untyped-def]
-    from django.contrib.auth.models import User
 
     # #1002 was placed hours ago; the default window for cancelling is two hours.
     set_policy(cancel_approval="always", cancel_window_minutes=24 * 60)
@@ -237,12 +231,7 @@ def test_cancellation_waits_for_an_agent_who_approves_it_in_the_admin(
     shot(page, "waiting")
 
     # The agent reads the admin in English (the browser's language).
-    User.objects.create_superuser("agnes", "agnes@northwind.example", "a long agent password")
-    admin = open_page(width=1280)
-    admin.goto("/admin/login/?next=/admin/edits/changerequest/%3Fqueue%3Dapproval")
-    admin.fill("#id_username", "agnes")
-    admin.fill("#id_password", "a long agent password")
-    admin.locator("input[type=submit]").click()
+    admin = agent_queue(open_page, "/admin/edits/changerequest/?queue=approval")
     rows = admin.locator("#result_list tbody tr")
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("#1002")

@@ -169,3 +169,19 @@ def test_the_amounts_agreed_are_kept_with_the_return(order: Order, policy: Retur
     assert request.quote["credit"] == "75.50"
     assert request.quote["credit_bonus"] == "8.00"
     assert (request.quote["restocking_fee"], request.quote["shipping_fee"]) == ("8.00", "4.50")
+
+
+def test_refunded_items_are_counted_once(order: Order, policy: ReturnPolicy) -> None:
+    """A settled return's items leave through Shopify's refund (the line's current quantity),
+    not twice through the return as well."""
+    request = actions.request_return(order=order, items=[item(order, resolution="refund")])
+    with pytest.raises(actions.NotAllowed):
+        actions.request_return(order=order, items=[item(order, quantity=2)])
+    actions.approve(request=request, actor="agent:dana")
+    actions.follow_shopify(request=request, shopify_status="OPEN", processed=True)
+    order.lines.update(quantity=1)  # Shopify refunded one: current quantity 1
+    assert actions.request_return(order=order, items=[item(order, quantity=1)])
+    order.lines.update(quantity=0)
+    with pytest.raises(actions.NotAllowed) as refused:
+        actions.request_return(order=order, items=[item(order, quantity=1)])
+    assert refused.value.decision.code in ("refunded", "already_returned")
