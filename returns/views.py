@@ -56,7 +56,12 @@ def render_returns(order: Order, policy: ReturnPolicy, *, now: datetime) -> tupl
             "lines": lines,
             "requests": requests,
             "can_start": any(line.decision for line in lines),
-            "polling": "2s" if syncing else "",
+            # Fast while a return is on its way to Shopify, slowly while an agent decides.
+            "polling": "2s"
+            if syncing
+            else "20s"
+            if any(r.status == "requested" for r in requests)
+            else "",
             "revision": order.revision,
         },
     )

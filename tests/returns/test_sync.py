@@ -356,3 +356,61 @@ def test_redis_down_at_submission_then_up_the_return_arrives(
     settle(django_capture_on_commit_callbacks, run_jobs)
     assert shopify_return(shopify, request)["status"] == "REQUESTED"
     assert actions.sweep_returns() == 0  # nothing left to tell Shopify
+
+
+@pytest.mark.parametrize(
+    ("decide", "message"),
+    [
+        (
+            lambda request: actions.approve(request=request, actor="agent:dana"),
+            "Return is not approvable. Only returns with status REQUESTED can be approved.",
+        ),
+        (
+            lambda request: actions.decline(request=request, actor="agent:dana", reason="No"),
+            "Return is not declinable. Only non-refunded returns with status REQUESTED can be "
+            "declined.",
+        ),
+    ],
+    ids=["approve", "decline"],
+)
+def test_an_agents_decision_after_shopify_decided_follows_shopify(
+    delivered: Order,
+    shopify: Sandbox,
+    django_capture_on_commit_callbacks,
+    run_jobs,
+    decide,
+    message: str,
+) -> None:  # type: ignore[no-untyped-def]
+    """The merchant approved in Shopify's admin; its webhook is late; an agent decides in the
+    portal: Shopify answers INVALID_STATE, and the portal takes Shopify's word."""
+    capture = django_capture_on_commit_callbacks
+    request = ask(delivered, capture)
+    settle(capture, run_jobs)
+    shopify.webhooks.configure(target=None)
+    shopify.approve_return(shopify_return(shopify, request)["id"])
+    with capture(execute=True):
+        decide(request)
+    with capture(execute=True):
+        jobs.push_return(request.pk)
+    request.refresh_from_db()
+    assert (request.status, request.shopify_status) == ("approved", "OPEN")
+    event = delivered.events.filter(kind=OrderEvent.Kind.RETURN_SYNC_FAILED).get()
+    assert event.data["message"] == message
+
+
+def test_shopifys_own_returns_samples_about_unknown_returns_change_nothing(
+    delivered: Order, deliver, django_capture_on_commit_callbacks, run_jobs
+) -> None:  # type: ignore[no-untyped-def]
+    """The real samples: returns/process is `{}` in Shopify's documentation, and the others name
+    a return the portal never made (one made in Shopify's admin)."""
+    from shopify.models import WebhookDelivery
+
+    topics = ["returns/process", "returns/approve", "returns/decline", "returns/close"]
+    for topic in topics:
+        assert deliver(topic).status_code == 200
+    settle(django_capture_on_commit_callbacks, run_jobs)
+    statuses = WebhookDelivery.objects.filter(topic__startswith="returns/").values_list(
+        "status", flat=True
+    )
+    assert list(statuses) == ["processed"] * len(topics)
+    assert not ReturnRequest.objects.exists()

@@ -1,0 +1,3 @@
+"""Signed webhook deliveries, as Shopify sends them (shared with tests/shopify)."""
+
+from tests.shopify.conftest import deliver  # noqa: F401
