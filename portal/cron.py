@@ -8,6 +8,7 @@ from rq import cron
 from edits.actions import sweep_changes
 from edits.holds import release_due
 from returns.actions import sweep_returns
+from returns.jobs import reconcile_returns
 from shopify.jobs import reconcile_shops, sweep_deliveries
 
 # Repair what lost webhooks left out of the mirror.
@@ -20,5 +21,7 @@ cron.register(sweep_deliveries, queue_name="webhooks", interval=60)
 cron.register(sweep_changes, queue_name="shopify", interval=60)
 # The returns' outbox: what Shopify has not heard yet about a return.
 cron.register(sweep_returns, queue_name="shopify", interval=60)
+# Returns Shopify still has open, read again hourly in case a returns/* webhook was lost.
+cron.register(reconcile_returns, queue_name="shopify", interval=600)
 # Let the warehouse go on with orders whose address window has ended.
 cron.register(release_due, queue_name="shopify", interval=60)

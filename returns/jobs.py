@@ -14,12 +14,15 @@ exchange, and a return with an exchange reaches Shopify when it is approved.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.utils import timezone
+
 from returns import actions, catalogue, emails
 from returns.models import Resolution, ReturnPolicy, ReturnRequest, ShopifyStatus
-from shopify import documents
+from shopify import documents, queue
 from shopify.client import Client, Permanent, Transient, UserErrors
 from shopify.ingest import gid_number, order_gid
 
@@ -29,6 +32,7 @@ Status = ReturnRequest.Status
 
 REQUEST, CREATE, APPROVE, DECLINE, CANCEL = "request", "create", "approve", "decline", "cancel"
 UNDER_WAY = (Status.APPROVED, Status.IN_TRANSIT, Status.RECEIVED)
+RECONCILE_AFTER = timedelta(hours=1)
 # Shopify's returns that hold items (declined and cancelled ones give them back).
 HOLDING = {ShopifyStatus.REQUESTED, ShopifyStatus.OPEN, ShopifyStatus.CLOSED}
 
@@ -326,6 +330,22 @@ def refresh_return(shop_id: int, return_id: int) -> None:
         processed=fully_processed(node),
         decline_note=((node.get("decline") or {}).get("note") or ""),
     )
+
+
+def reconcile_returns(*, older_than: timedelta = RECONCILE_AFTER) -> int:
+    """Shopify's returns/* webhooks can be lost, and a return never moves its order's
+    `updatedAt`, so the orders' reconciliation cannot see it: read again, now and then, every
+    return Shopify still has open. Returns how many were sent to be read."""
+    stale = ReturnRequest.objects.filter(
+        shopify_status__in=[ShopifyStatus.REQUESTED, ShopifyStatus.OPEN],
+        updated_at__lt=timezone.now() - older_than,
+        order__shop__is_active=True,
+    ).values_list("order__shop_id", "shopify_return_id")
+    count = 0
+    for shop_id, return_id in stale.iterator(chunk_size=500):
+        queue.enqueue(refresh_return, shop_id, return_id, queue="shopify")
+        count += 1
+    return count
 
 
 def send_return_email(request_id: int, event: str) -> None:

@@ -414,3 +414,23 @@ def test_shopifys_own_returns_samples_about_unknown_returns_change_nothing(
     )
     assert list(statuses) == ["processed"] * len(topics)
     assert not ReturnRequest.objects.exists()
+
+
+def test_a_lost_returns_webhook_is_made_up_for_by_reconciliation(
+    delivered: Order, shopify: Sandbox, django_capture_on_commit_callbacks, run_jobs
+) -> None:  # type: ignore[no-untyped-def]
+    capture = django_capture_on_commit_callbacks
+    request = ask(delivered, capture)
+    settle(capture, run_jobs)
+    shopify.webhooks.configure(target=None)  # returns/approve never arrives
+    shopify.approve_return(shopify_return(shopify, request)["id"])
+    with capture(execute=True):
+        assert jobs.reconcile_returns() == 0  # read recently: not yet
+    ReturnRequest.objects.filter(pk=request.pk).update(
+        updated_at=timezone.now() - timedelta(hours=2)
+    )
+    with capture(execute=True):
+        assert jobs.reconcile_returns() == 1
+    settle(capture, run_jobs)
+    request.refresh_from_db()
+    assert (request.status, request.decided_by) == ("approved", "shopify")
