@@ -9,6 +9,7 @@ from edits.actions import sweep_changes
 from edits.holds import release_due
 from returns.actions import sweep_returns
 from returns.jobs import reconcile_returns
+from returns.photos import sweep_unused
 from shopify.jobs import reconcile_shops, sweep_deliveries
 
 # Repair what lost webhooks left out of the mirror.
@@ -23,5 +24,7 @@ cron.register(sweep_changes, queue_name="shopify", interval=60)
 cron.register(sweep_returns, queue_name="shopify", interval=60)
 # Returns Shopify still has open, read again hourly in case a returns/* webhook was lost.
 cron.register(reconcile_returns, queue_name="shopify", interval=600)
+# Return photos no return took (abandoned flows), after two days.
+cron.register(sweep_unused, queue_name="default", interval=3600)
 # Let the warehouse go on with orders whose address window has ended.
 cron.register(release_due, queue_name="shopify", interval=60)

@@ -179,7 +179,8 @@ def request_return(
             request=request.number,
         )
     _push(request)
-    _email(request, "approved" if approved else "requested")
+    if not approved:
+        _email(request, "requested")  # an approved one hears when Shopify has it open
     return request
 
 
@@ -206,8 +207,7 @@ def approve(*, request: ReturnRequest, actor: str) -> ReturnRequest:
         visible_to_shopper=True,
         request=request.number,
     )
-    _push(request)
-    _email(request, "approved")
+    _push(request)  # the shopper hears once Shopify has it open (record_shopify)
     return request
 
 
@@ -267,15 +267,6 @@ def mark_received(
     return request
 
 
-# Shopify's status -> ours, for what Shopify's admin (or Shopify itself) decided.
-FOLLOWS = {
-    ShopifyStatus.OPEN: Status.APPROVED,
-    ShopifyStatus.DECLINED: Status.DECLINED,
-    ShopifyStatus.CANCELED: Status.CANCELLED,
-    ShopifyStatus.CLOSED: Status.CLOSED,
-}
-
-
 @transaction.atomic
 def follow_shopify(
     *,
@@ -284,22 +275,14 @@ def follow_shopify(
     processed: bool = False,
     decline_note: str = "",
 ) -> ReturnRequest:
-    """Shopify says where the return is (a returns/* webhook, or the sync's answer). Our
-    request follows where the state machine allows; what only we know (in transit,
-    received) is kept while Shopify still says OPEN."""
+    """Shopify says where the return is (a returns/* webhook, or the sync's answer). Ours walks
+    there along the state machine, through the steps it missed (a return approved and closed in
+    Shopify's admin while ours still waited: approved, then closed); what only we know (in
+    transit, received) is kept while Shopify still says OPEN."""
     request, order = _locked(request)
+    was_open = request.shopify_status == ShopifyStatus.OPEN
     request.shopify_status = shopify_status
-    moves: list[str] = []
-    if processed and request.status in (Status.APPROVED, Status.IN_TRANSIT, Status.RECEIVED):
-        moves.append(Status.RESOLVED)
-    target = FOLLOWS.get(shopify_status)
-    if target == Status.CLOSED and request.status == Status.CLOSED:
-        target = None
-    if target == Status.APPROVED and request.status != Status.CLOSED:
-        target = Status.APPROVED if request.status == Status.REQUESTED else None
-    if target and target not in moves:
-        moves.append(target)
-    for status in moves:
+    for status in _path(request.status, shopify_status, processed):
         if not request.can_move_to(status):
             continue
         request.status = status
@@ -318,8 +301,29 @@ def follow_shopify(
             queue.enqueue(
                 shopify_jobs.refresh_order, order.shop_id, order.shopify_id, queue="shopify"
             )
+    if shopify_status == ShopifyStatus.OPEN and not was_open and request.slip_available:
+        _email(request, "approved")  # open in Shopify at last: the slip is good to use
     request.save()
+    order.bump_revision()
     return request
+
+
+def _path(current: str, shopify_status: str, processed: bool) -> list[str]:
+    """The statuses from `current` to where Shopify is, in order."""
+    steps: list[str] = []
+    if current == Status.REQUESTED and shopify_status in (ShopifyStatus.OPEN, ShopifyStatus.CLOSED):
+        steps.append(Status.APPROVED)  # approved in Shopify's admin (and perhaps closed since)
+    if current == Status.CLOSED and shopify_status == ShopifyStatus.OPEN:
+        steps.append(Status.APPROVED)  # reopened
+    if processed and shopify_status in (ShopifyStatus.OPEN, ShopifyStatus.CLOSED):
+        steps.append(Status.RESOLVED)
+    if shopify_status == ShopifyStatus.CLOSED:
+        steps.append(Status.CLOSED)
+    if shopify_status == ShopifyStatus.DECLINED:
+        steps.append(Status.DECLINED)
+    if shopify_status == ShopifyStatus.CANCELED:
+        steps.append(Status.CANCELLED)
+    return steps
 
 
 _EVENTS = {
@@ -329,7 +333,8 @@ _EVENTS = {
     Status.RESOLVED: OrderEvent.Kind.RETURN_RESOLVED,
     Status.CLOSED: OrderEvent.Kind.RETURN_CLOSED,
 }
-_EMAILS = {Status.APPROVED: "approved", Status.DECLINED: "declined", Status.RESOLVED: "resolved"}
+# "approved" goes out once Shopify has the return open (the slip is then good to use).
+_EMAILS = {Status.DECLINED: "declined", Status.RESOLVED: "resolved"}
 
 
 @transaction.atomic
@@ -360,6 +365,13 @@ def correct_from_shopify(
         was=was,
         now=corrected,
     )
+    if corrected != was and corrected in _EVENTS:
+        # What the shopper was told no longer holds: tell them what does.
+        order.log(
+            _EVENTS[corrected], actor="shopify", visible_to_shopper=True, request=request.number
+        )
+        _email(request, _EMAILS.get(corrected) or ("approved" if request.slip_available else ""))
+    order.bump_revision()
     return request
 
 
@@ -392,6 +404,7 @@ def end_sync(*, request: ReturnRequest) -> None:
 def record_shopify(*, request: ReturnRequest, node: dict) -> ReturnRequest:
     """Shopify answered with the return: keep its id, name and status; the step is done."""
     request, order = _locked(request)
+    opened = node["status"] == ShopifyStatus.OPEN and request.shopify_status != ShopifyStatus.OPEN
     request.shopify_return_id = gid_number(node["id"])
     request.shopify_name = node.get("name") or ""
     request.shopify_status = node["status"]
@@ -399,6 +412,8 @@ def record_shopify(*, request: ReturnRequest, node: dict) -> ReturnRequest:
     request.sync_failure = request.sync_failure_text = ""
     request.save()
     order.bump_revision()  # the order page shows that the shop has it
+    if opened and request.slip_available:
+        _email(request, "approved")
     return request
 
 
@@ -414,6 +429,7 @@ def mark_sync_failed(*, request: ReturnRequest, code: str, message: str) -> Retu
         code=code,
         message=message,
     )
+    order.bump_revision()  # the order page stops saying it is on its way
     return request
 
 
@@ -465,6 +481,8 @@ def _push(request: ReturnRequest) -> None:
 
 
 def _email(request: ReturnRequest, event: str) -> None:
+    if not event:
+        return
     from returns import jobs
 
     queue.enqueue(jobs.send_return_email, request.pk, event, queue="default")

@@ -1,7 +1,7 @@
 """A return the shopper is putting together, step by step, kept in their session until they
 submit it: which items and how many, why (with a photo where the reason needs one), and what
 they want instead. Photos are stored as soon as they are checked, since a file cannot travel in
-a form from step to step; an abandoned draft's photos are removed when the draft is replaced.
+a form from step to step; those no return took are removed by `photos.sweep_unused`.
 """
 
 from __future__ import annotations

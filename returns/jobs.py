@@ -18,6 +18,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection, transaction
 from django.utils import timezone
 
 from returns import actions, catalogue, emails
@@ -33,6 +34,7 @@ Status = ReturnRequest.Status
 REQUEST, CREATE, APPROVE, DECLINE, CANCEL = "request", "create", "approve", "decline", "cancel"
 UNDER_WAY = (Status.APPROVED, Status.IN_TRANSIT, Status.RECEIVED)
 RECONCILE_AFTER = timedelta(hours=1)
+LOCK_SPACE = 7_301  # advisory locks: (this, return id) while a return's state is followed
 # Shopify's returns that hold items (declined and cancelled ones give them back).
 HOLDING = {ShopifyStatus.REQUESTED, ShopifyStatus.OPEN, ShopifyStatus.CLOSED}
 
@@ -139,10 +141,9 @@ def create(client: Client, request: ReturnRequest, *, open_at_once: bool) -> dic
         raise Permanent(f"{order.name} no longer exists in Shopify")
     lines = list(request.lines.select_related("line_item"))
     wanted = {line.line_item.shopify_id: line.quantity for line in lines}
-    if request.sync_attempts > 1:
-        adopted = _made_by_lost_attempt(node, wanted, open_at_once)
-        if adopted is not None:
-            return client.query(documents.RETURN_STATE, {"id": adopted})["return"]
+    adopted = _made_by_lost_attempt(node, wanted)
+    if adopted is not None:  # then the next step (approve) follows from its status
+        return client.query(documents.RETURN_STATE, {"id": adopted})["return"]
     policy = ReturnPolicy.for_shop(order.shop)
     return_lines = _fulfillment_lines(node, lines, policy)
     fee = Decimal(request.quote.get("shipping_fee") or "0")
@@ -222,7 +223,9 @@ def _fulfillment_lines(
     for line in lines:
         wanted = line.quantity
         waived = line.resolution == Resolution.EXCHANGE and policy.fees_waived_for_exchanges
-        note = " · ".join(part for part in (line.reason_label, line.comment) if part)
+        note = " · ".join(
+            part for part in (_wanted_instead(line), line.reason_label, line.comment) if part
+        )
         for fulfillment_line_id, free in parcels.get(line.line_item.shopify_id, []):
             take = min(free, wanted)
             if not take:
@@ -241,6 +244,17 @@ def _fulfillment_lines(
     return items
 
 
+def _wanted_instead(line: Any) -> str:
+    """What the shopper chose, for whoever processes the return in Shopify's admin (which
+    refunds to the original payment unless told otherwise)."""
+    if line.resolution == Resolution.EXCHANGE:
+        return f"Exchange for {line.exchange_variant_title}"
+    if line.resolution == Resolution.STORE_CREDIT:
+        credit = line.request.quote.get("credit")
+        return f"Store credit ({credit} {line.request.order.currency} for the return)"
+    return "Refund to the original payment"
+
+
 def _shopify_reason(policy: ReturnPolicy, code: str) -> str:
     from returns.rules import DEFAULT_REASONS
 
@@ -251,12 +265,9 @@ def _shopify_reason(policy: ReturnPolicy, code: str) -> str:
     return next((shopify for c, _l, _p, shopify in DEFAULT_REASONS if c == code), "OTHER")
 
 
-def _made_by_lost_attempt(
-    node: dict[str, Any], wanted: dict[int, int], open_at_once: bool
-) -> str | None:
-    """A return in Shopify that none of ours knows, with exactly our items, in the status our
-    step gives: the one an earlier attempt made."""
-    expected = ShopifyStatus.OPEN if open_at_once else ShopifyStatus.REQUESTED
+def _made_by_lost_attempt(node: dict[str, Any], wanted: dict[int, int]) -> str | None:
+    """A return in Shopify that none of ours knows, with exactly our items, still requested or
+    open: the one an earlier attempt made (its answer lost, then perhaps an agent's retry)."""
     line_of = {
         part["id"]: gid_number(part["lineItem"]["id"])
         for fulfillment in node.get("fulfillments") or []
@@ -268,7 +279,9 @@ def _made_by_lost_attempt(
         )
     )
     for ret in (node.get("returns") or {}).get("nodes") or []:
-        if ret["status"] != expected or gid_number(ret["id"]) in known:
+        if ret["status"] not in (ShopifyStatus.REQUESTED, ShopifyStatus.OPEN):
+            continue
+        if gid_number(ret["id"]) in known:
             continue
         items: dict[int, int] = {}
         for item in (ret.get("returnLineItems") or {}).get("nodes") or []:
@@ -319,17 +332,29 @@ def refresh_return(shop_id: int, return_id: int) -> None:
     )
     if request is None or not request.order.shop.is_active:
         return  # a return made in Shopify's admin, not through the portal
-    node = Client.for_shop(request.order.shop).query(
-        documents.RETURN_STATE, {"id": f"gid://shopify/Return/{return_id}"}
-    )["return"]
-    if node is None:
-        return
-    actions.follow_shopify(
-        request=request,
-        shopify_status=node["status"],
-        processed=fully_processed(node),
-        decline_note=((node.get("decline") or {}).get("note") or ""),
-    )
+    with transaction.atomic():
+        # One read-and-follow at a time per return: two deliveries (approve, then close) read
+        # on two workers must not be applied in the wrong order.
+        one_at_a_time(return_id)
+        node = Client.for_shop(request.order.shop).query(
+            documents.RETURN_STATE, {"id": f"gid://shopify/Return/{return_id}"}
+        )["return"]
+        if node is None:
+            return
+        actions.follow_shopify(
+            request=request,
+            shopify_status=node["status"],
+            processed=fully_processed(node),
+            decline_note=((node.get("decline") or {}).get("note") or ""),
+        )
+
+
+def one_at_a_time(return_id: int) -> None:
+    """A PostgreSQL advisory lock for this return, until the transaction ends (SQLite, the
+    demo's database, runs one writer at a time anyway)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_SPACE, return_id % 2**31])
 
 
 def reconcile_returns(*, older_than: timedelta = RECONCILE_AFTER) -> int:

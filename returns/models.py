@@ -218,20 +218,19 @@ class ReturnRequest(models.Model):
             Status.CLOSED,
             Status.CANCELLED,
         },
-        Status.IN_TRANSIT: {Status.RECEIVED, Status.RESOLVED, Status.CLOSED},
-        Status.RECEIVED: {Status.RESOLVED, Status.CLOSED},
+        # Shopify may also cancel a return it still considers untouched.
+        Status.IN_TRANSIT: {Status.RECEIVED, Status.RESOLVED, Status.CLOSED, Status.CANCELLED},
+        Status.RECEIVED: {Status.RESOLVED, Status.CLOSED, Status.CANCELLED},
         Status.RESOLVED: {Status.CLOSED},
         Status.CLOSED: {Status.APPROVED},  # reopened in Shopify
         Status.DECLINED: set(),
         Status.CANCELLED: set(),
     }
-    # Items in these returns are not held by them: declined and cancelled returns give them
-    # back; once a return is settled, Shopify's refund has taken them off the line's current
-    # quantity, which the mirror follows.
-    SPENT = (Status.DECLINED, Status.CANCELLED, Status.RESOLVED, Status.CLOSED)
+    # Items in these returns are not held by them: declined and cancelled returns give them back.
+    SPENT = (Status.DECLINED, Status.CANCELLED)
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="return_requests")
-    number = models.CharField(max_length=32, unique=True)
+    number = models.CharField(max_length=32)  # R1001-1: unique within the order
     status = models.CharField(max_length=16, choices=Status, default=Status.REQUESTED)
     # Shopify's side: the return's id and name there, and the last status Shopify confirmed.
     # What still has to reach Shopify follows from `status` and `shopify_status` (jobs.next_step).
@@ -253,6 +252,10 @@ class ReturnRequest(models.Model):
     class Meta:
         ordering = ["-created_at"]
         verbose_name = _("return")
+        constraints = [
+            # Every shop numbers its orders from #1001: a return number is the order's.
+            models.UniqueConstraint(fields=["order", "number"], name="return_number_per_order")
+        ]
 
     def __str__(self) -> str:
         return self.number
@@ -266,8 +269,12 @@ class ReturnRequest(models.Model):
 
     @property
     def slip_available(self) -> bool:
-        """The return slip is for parcels on their way back: once approved, until received."""
-        return self.status in (self.Status.APPROVED, self.Status.IN_TRANSIT)
+        """The return slip is for parcels on their way back: once approved and open in Shopify
+        (the parcel must not travel to a return Shopify does not know), until received."""
+        return (
+            self.status in (self.Status.APPROVED, self.Status.IN_TRANSIT)
+            and self.shopify_status == ShopifyStatus.OPEN
+        )
 
 
 class Condition(models.TextChoices):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import uuid
 import warnings
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -18,11 +19,13 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
-MAX_PIXELS = 40_000_000  # a 48-megapixel phone photo is downscaled by the phone's browser
+MAX_PIXELS = 40_000_000
+FOLDER = "returns/photos"  # a 48-megapixel phone photo is downscaled by the phone's browser
 
 
 def max_bytes() -> int:
@@ -74,10 +77,31 @@ def store(upload: UploadedFile) -> str:
         kind = "JPEG"
     else:
         image.save(output, kind)
-    name = f"returns/photos/{uuid.uuid4().hex}.{FORMATS[kind]}"
+    name = f"{FOLDER}/{uuid.uuid4().hex}.{FORMATS[kind]}"
     return default_storage.save(name, ContentFile(output.getvalue()))
 
 
 def discard(name: str) -> None:
     if name and default_storage.exists(name):
         default_storage.delete(name)
+
+
+def sweep_unused(*, older_than: timedelta = timedelta(days=2)) -> int:
+    """Remove the photos no return took (drafts abandoned, items changed), once no session can
+    still be putting them to use. Returns how many were removed."""
+    from returns.models import ReturnLine
+
+    try:
+        _folders, names = default_storage.listdir(FOLDER)
+    except FileNotFoundError:
+        return 0
+    cutoff = timezone.now() - older_than
+    kept = set(ReturnLine.objects.filter(photo__startswith=FOLDER).values_list("photo", flat=True))
+    removed = 0
+    for name in names:
+        path = f"{FOLDER}/{name}"
+        if path in kept or default_storage.get_modified_time(path) > cutoff:
+            continue
+        default_storage.delete(path)
+        removed += 1
+    return removed

@@ -90,14 +90,16 @@ def line_eligibility(
         for part in shipment.lines.all()
         if part.line_item_id == line.pk
     ]
-    shipped = min(line.quantity, sum(quantity for _shipment, quantity in parcels))
+    shipped = sum(quantity for _shipment, quantity in parcels)
     if not shipped:
         return LineEligibility(
             line, Decision.no("not_shipped", _("This item has not shipped yet."))
         )
     if returned is None:
         returned = asked_back(order)
-    left = shipped - returned.get(line.pk, 0)
+    # What Shopify refunded is off the line's current quantity; what returns hold (settled or
+    # not: a return closed without a refund still had the items) is off what shipped.
+    left = min(line.quantity, shipped - returned.get(line.pk, 0))
     if left <= 0:
         return LineEligibility(line, Decision.no("already_returned", _("Already returned")))
     zone = order.shop.zone

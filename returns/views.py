@@ -13,6 +13,7 @@ order page), so it is cached with the page, until the next return window closes.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from decimal import Decimal
 
@@ -120,9 +121,11 @@ class Step:
         self.lines = rules.eligibility(self.order, self.policy, now=self.now)
         self.eligible = {item.line.pk: item for item in self.lines if item.decision}
         self.draft = Draft.load(request, self.order)
-        # Items that stopped being returnable (a window closed, another tab returned them).
+        # Items that stopped being returnable (a window closed, another tab returned them)
+        # leave the draft. Their photos stay: a double submission's first request may hold them
+        # (`photos.sweep_unused` removes what no return took).
         for pk in [pk for pk in self.draft.items if pk not in self.eligible]:
-            photos.discard(self.draft.items.pop(pk).photo)
+            del self.draft.items[pk]
 
     def page(self, template: str, context: dict, *, status: int = 200) -> HttpResponse:
         notice, self.draft.notice = self.draft.notice, ""
@@ -355,6 +358,8 @@ def review(request: HttpRequest, token: str) -> HttpResponse:
     )
     value = sum((lines[i.line_id].price * i.quantity for i in items), Decimal("0"))
     by_code = {reason.code: reason for reason in rules.reasons(step.policy, step.language)}
+    if any(i.reason not in by_code for i in items):  # the merchant changed the reasons meanwhile
+        return step.go("reasons")
     approved = actions.auto_approved(step.policy, [by_code[i.reason] for i in items], value)
     rows = [{"line": lines[i.line_id], "item": i, "reason": by_code[i.reason]} for i in items]
     return step.page(
@@ -409,7 +414,8 @@ def done(request: HttpRequest, token: str, pk: int) -> HttpResponse:
 def cancel(request: HttpRequest, token: str, pk: int) -> HttpResponse:
     order, found = _own_return(request, token, pk)
     if request.method == "POST":
-        if found.can_move_to(ReturnRequest.Status.CANCELLED):
+        # A second tab, or an agent, may have moved it meanwhile: the order page says where.
+        with contextlib.suppress(actions.WrongState):
             actions.cancel(request=found, actor="shopper")
         return redirect(f"/o/{token}/#returns")
     return render(

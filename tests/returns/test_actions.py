@@ -185,3 +185,55 @@ def test_refunded_items_are_counted_once(order: Order, policy: ReturnPolicy) -> 
     with pytest.raises(actions.NotAllowed) as refused:
         actions.request_return(order=order, items=[item(order, quantity=1)])
     assert refused.value.decision.code in ("refunded", "already_returned")
+
+
+def test_return_numbers_are_per_order_and_shops_share_order_numbers(policy: ReturnPolicy) -> None:
+    """Every shop counts its orders from #1001."""
+    numbers = []
+    for shop in (make_shop(), make_shop()):
+        twin = make_order(shop, number=1001)
+        add_line(twin, quantity=1, price=Decimal("10.00"))
+        ship(twin, shipment_status="delivered", delivered_at=timezone.now())
+        chosen = item(twin, reason="too_small")  # these shops have the built-in reasons
+        numbers.append(actions.request_return(order=twin, items=[chosen]).number)
+    assert numbers == ["R1001-1", "R1001-1"]
+
+
+def test_a_return_closed_without_a_refund_still_holds_its_items(
+    order: Order, policy: ReturnPolicy
+) -> None:
+    request = actions.request_return(order=order, items=[item(order, quantity=2)])
+    actions.follow_shopify(request=request, shopify_status="CLOSED")  # approved, then closed
+    request.refresh_from_db()
+    assert request.status == "closed"
+    with pytest.raises(actions.NotAllowed) as refused:
+        actions.request_return(order=order, items=[item(order, quantity=1)])
+    assert refused.value.decision.code == "already_returned"
+
+
+@pytest.mark.parametrize(
+    ("shopify", "processed", "path"),
+    [
+        ("OPEN", False, ["approved"]),
+        ("OPEN", True, ["approved", "resolved"]),
+        ("CLOSED", False, ["approved", "closed"]),
+        ("CLOSED", True, ["approved", "resolved", "closed"]),
+        ("DECLINED", False, ["declined"]),
+        ("CANCELED", False, ["cancelled"]),
+        ("REQUESTED", False, []),
+    ],
+)
+def test_a_waiting_return_walks_to_where_shopify_is(
+    order: Order, policy: ReturnPolicy, shopify: str, processed: bool, path: list[str]
+) -> None:
+    """Webhooks come late: what Shopify's admin did in several steps is followed step by step,
+    each step in the audit log."""
+    request = actions.request_return(order=order, items=[item(order)])
+    followed = actions.follow_shopify(request=request, shopify_status=shopify, processed=processed)
+    assert followed.status == (path[-1] if path else "requested")
+    kinds = list(
+        order.events.filter(kind__startswith="return.", actor="shopify").values_list(
+            "kind", flat=True
+        )
+    )
+    assert kinds == [f"return.{status}" for status in path]

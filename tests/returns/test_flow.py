@@ -221,3 +221,30 @@ def test_another_orders_return_is_not_found(client: Client, order: Order, shop: 
     client.post(url(order, "review/"))
     created = ReturnRequest.objects.get()
     assert client.get(f"/o/{access.link_token(other)}/returns/{created.pk}/").status_code == 404
+
+
+def test_photos_no_return_took_are_swept_after_two_days(
+    client: Client, order: Order, media: Path
+) -> None:
+    from returns import photos
+
+    line = order.lines.get()
+
+    def with_photo() -> None:
+        client.post(url(order), {f"quantity-{line.pk}": "1"})
+        upload = SimpleUploadedFile("p.png", png(), content_type="image/png")
+        data = {f"reason-{line.pk}": "damaged", f"photo-{line.pk}": upload}
+        assert client.post(url(order, "reasons/"), data).status_code == 302
+
+    with_photo()
+    client.post(url(order, "resolution/"), {f"resolution-{line.pk}": "refund"})
+    client.post(url(order, "review/"))
+    with_photo()  # a second return started for the other item, and abandoned
+    kept = ReturnRequest.objects.get().lines.get().photo.name
+    assert len(stored(media)) == 2
+    assert photos.sweep_unused() == 0  # too recent: a session may still be using it
+    old = timezone.now().timestamp() - 3 * 86400
+    for path in stored(media):
+        os.utime(path, (old, old))
+    assert photos.sweep_unused() == 1
+    assert [p.name for p in stored(media)] == [Path(kept).name]

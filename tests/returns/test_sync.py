@@ -329,6 +329,8 @@ def test_a_return_whose_answer_was_lost_is_adopted_not_made_twice(
     shopify.faults.timeout(seconds=60, times=1)  # Shopify makes it; the answer never comes
     with pytest.raises(Transient):
         jobs.push_return(request.pk)
+    # Later attempts failed too; an agent sends it again, attempts counted from zero.
+    ReturnRequest.objects.filter(pk=request.pk).update(sync_attempts=0)
     jobs.push_return(request.pk)
     assert shopify_return(shopify, request)["status"] == "REQUESTED"
     assert len(shopify.order_state(delivered.number)["returns"]) == 1
