@@ -366,6 +366,8 @@ class LineItem(models.Model):
     price = models.DecimalField(
         max_digits=14, decimal_places=3, help_text=_("Unit price in the order's currency.")
     )
+    # What one unit cost the shopper after every discount (what a return gives back).
+    paid_price = models.DecimalField(max_digits=14, decimal_places=3, null=True, blank=True)
     requires_shipping = models.BooleanField(default=True)
     # The product's type and tags, which return rules look at (a "final-sale" tag). Only the
     # Admin API tells them: webhooks' line items do not carry them.
@@ -384,6 +386,11 @@ class LineItem(models.Model):
     @property
     def total(self) -> Decimal:
         return self.price * self.quantity
+
+    @property
+    def unit_paid(self) -> Decimal:
+        """What one unit cost after discounts: the value a return gives back."""
+        return self.price if self.paid_price is None else self.paid_price
 
 
 class FulfillmentOrder(models.Model):

@@ -134,7 +134,7 @@ def request_return(
             for i in items
         ],
     )
-    value = sum((lines[i.line_id].price * i.quantity for i in items), Decimal("0"))
+    value = sum((lines[i.line_id].unit_paid * i.quantity for i in items), Decimal("0"))
     approved = auto_approved(policy, chosen, value)
     request = ReturnRequest.objects.create(
         order=order,

@@ -209,7 +209,7 @@ class QuoteLine:
 
     @property
     def value(self) -> Decimal:
-        return self.line.price * self.quantity
+        return self.line.unit_paid * self.quantity
 
     @property
     def difference(self) -> Decimal:
@@ -230,6 +230,7 @@ class Quote:
     shipping_fee: Decimal
     exchange_difference: Decimal  # to pay (positive) or to get back (negative)
     currency: str
+    fees_due: Decimal = Decimal("0")  # fees neither the refund nor the credit covers: to pay
 
     def as_json(self) -> dict[str, str]:
         return {
@@ -270,4 +271,5 @@ def quote(order: Order, policy: ReturnPolicy, lines: list[QuoteLine]) -> Quote:
         shipping_fee=shipping.quantize(CENT),
         exchange_difference=sum((i.difference for i in lines), Decimal("0")).quantize(CENT),
         currency=order.currency,
+        fees_due=(fees - from_refund - from_credit).quantize(CENT),
     )

@@ -259,7 +259,7 @@ def _options(step: Step, pk: int, *, fresh: bool = False) -> dict:
             variants = catalogue.exchange_options(line, fresh=fresh)
         except catalogue.Unavailable:
             unavailable = True
-    value = line.price * quantity
+    value = line.unit_paid * quantity
     bonus = (value * step.policy.store_credit_bonus_percent / 100).quantize(rules.CENT)
     return {
         "pk": pk,
@@ -356,7 +356,7 @@ def review(request: HttpRequest, token: str) -> HttpResponse:
             for i in items
         ],
     )
-    value = sum((lines[i.line_id].price * i.quantity for i in items), Decimal("0"))
+    value = sum((lines[i.line_id].unit_paid * i.quantity for i in items), Decimal("0"))
     by_code = {reason.code: reason for reason in rules.reasons(step.policy, step.language)}
     if any(i.reason not in by_code for i in items):  # the merchant changed the reasons meanwhile
         return step.go("reasons")

@@ -329,6 +329,12 @@ def line_price(line: LineItem, info: GraphQLResolveInfo) -> dict[str, Any]:
     return money_bag(info, info.context.store.orders[line.order_id], line.price)
 
 
+@resolves("LineItem", "discountedUnitPriceAfterAllDiscountsSet")
+def line_paid_price(line: LineItem, info: GraphQLResolveInfo) -> dict[str, Any]:
+    # The sandbox's orders carry no discounts: a unit costs its price.
+    return money_bag(info, info.context.store.orders[line.order_id], line.price)
+
+
 @resolves("LineItem", "product")
 def line_product(line: LineItem, _info: GraphQLResolveInfo) -> dict[str, Any] | None:
     if not line.product_id:

@@ -52,6 +52,7 @@ fragment OrderFields on Order {
       unfulfilledQuantity
       requiresShipping
       originalUnitPriceSet { presentmentMoney { amount } }
+      discountedUnitPriceAfterAllDiscountsSet { presentmentMoney { amount } }
       product { id productType tags }
       variant { id }
       image { url }

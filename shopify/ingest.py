@@ -74,6 +74,19 @@ def money(payload: dict[str, Any], key: str) -> Decimal:
     return Decimal(str(amount or "0"))
 
 
+def paid_unit_price(line: dict[str, Any]) -> Decimal:
+    """A REST line's unit price after its discounts (`discount_allocations` are for the whole
+    line, in the presentment currency under `amount_set`)."""
+    quantity = int(line.get("quantity") or 0)
+    discounts = sum(
+        (money(allocation, "amount") for allocation in line.get("discount_allocations") or []),
+        Decimal("0"),
+    )
+    if not quantity or not discounts:
+        return money(line, "price")
+    return (money(line, "price") - discounts / quantity).quantize(Decimal("0.001"))
+
+
 @dataclass
 class LineFacts:
     shopify_id: int
@@ -91,6 +104,7 @@ class LineFacts:
     # None when the source does not say (REST line items): what another source filled stays.
     product_type: str | None = None
     product_tags: list[str] | None = None
+    paid_price: Decimal | None = None  # per unit, after every discount
 
 
 @dataclass
@@ -199,6 +213,7 @@ def order_from_rest(payload: dict[str, Any]) -> OrderFacts:
             quantity=int(line.get("current_quantity", line.get("quantity")) or 0),
             fulfillable_quantity=int(line.get("fulfillable_quantity") or 0),
             price=money(line, "price"),
+            paid_price=paid_unit_price(line),
             requires_shipping=bool(line.get("requires_shipping", True)),
         )
         for position, line in enumerate(payload.get("line_items") or [])
@@ -335,6 +350,9 @@ def order_from_graphql(node: dict[str, Any]) -> OrderFacts:
                 quantity=int(line.get("currentQuantity") or 0),
                 fulfillable_quantity=int(line.get("unfulfilledQuantity") or 0),
                 price=amount(line.get("originalUnitPriceSet")),
+                paid_price=amount(line.get("discountedUnitPriceAfterAllDiscountsSet"))
+                if line.get("discountedUnitPriceAfterAllDiscountsSet")
+                else None,
                 requires_shipping=bool(line.get("requiresShipping", True)),
                 product_type=(line.get("product") or {}).get("productType") or "",
                 product_tags=list((line.get("product") or {}).get("tags") or []),
@@ -420,6 +438,7 @@ def apply_order(shop: Shop, facts: OrderFacts) -> Order | None:
                 "quantity": line.quantity,
                 "fulfillable_quantity": line.fulfillable_quantity,
                 "price": line.price,
+                "paid_price": line.paid_price,
                 "requires_shipping": line.requires_shipping,
             },
         )

@@ -237,3 +237,23 @@ def test_a_waiting_return_walks_to_where_shopify_is(
         )
     )
     assert kinds == [f"return.{status}" for status in path]
+
+
+def test_a_discounted_item_gives_back_what_was_paid(order: Order, policy: ReturnPolicy) -> None:
+    """40.00 each before a 25 % discount: a refund is worth 30.00, not the list price."""
+    order.lines.update(paid_price=Decimal("30.00"))
+    request = actions.request_return(
+        order=order, items=[item(order, quantity=2, resolution="refund")]
+    )
+    assert request.quote["refund"] == "60.00"
+
+
+def test_fees_an_exchange_does_not_cover_are_shown_as_to_pay(
+    order: Order, policy: ReturnPolicy
+) -> None:
+    policy.fees_waived_for_exchanges = False
+    policy.return_shipping_fee = Decimal("5.00")
+    policy.save()
+    request = actions.request_return(order=order, items=[item(order)])
+    assert (request.quote["refund"], request.quote["credit"]) == ("0.00", "0.00")
+    assert request.quote["fees_due"] == "5.00"

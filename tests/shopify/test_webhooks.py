@@ -258,3 +258,22 @@ def test_redis_down_at_intake_then_up_nothing_lost(
     assert Order.objects.filter(shop=connected_shop).count() == 1
     with django_capture_on_commit_callbacks(execute=True):
         assert sweep_deliveries() == 0  # done is done
+
+
+def test_a_lines_discounts_make_what_was_paid(deliver, run_jobs, connected_shop: Shop) -> None:  # type: ignore[no-untyped-def]
+    """The real orders/create sample, with a 10.00 discount shared by the line's units: what a
+    unit cost the shopper is what a return gives back."""
+    from orders.models import LineItem
+
+    payload = json.loads(sample("orders/create"))
+    line = payload["line_items"][0]
+    line["quantity"] = 2
+    line["discount_allocations"] = [
+        {"amount": "10.00", "amount_set": {
+            "shop_money": {"amount": "10.00", "currency_code": payload["currency"]},
+            "presentment_money": {"amount": "10.00", "currency_code": payload["currency"]}}}
+    ]  # fmt: skip
+    deliver("orders/create", payload)
+    run_jobs()
+    mirrored = LineItem.objects.get(order__shop=connected_shop, position=0)
+    assert mirrored.unit_paid == mirrored.price - Decimal("5.00")
