@@ -18,6 +18,7 @@ from datetime import datetime
 from decimal import Decimal
 
 import segno
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
@@ -432,8 +433,6 @@ def slip(request: HttpRequest, token: str, pk: int) -> HttpResponse:
     order, found = _own_return(request, token, pk)
     if not found.slip_available:
         raise Http404
-    from django.conf import settings
-
     target = settings.PORTAL_BASE_URL + reverse(
         "admin:returns_returnrequest_change", args=[found.pk]
     )
