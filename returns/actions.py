@@ -110,6 +110,23 @@ def check_items(
     return chosen
 
 
+def assess(
+    order: Order, policy: ReturnPolicy, items: list[ReturnItem], reasons: list[rules.Reason]
+) -> tuple[rules.Quote, bool]:
+    """The amounts, and whether the policy approves without an agent: the summary shows what
+    submitting will decide."""
+    lines = {line.pk: line for line in order.lines.all()}
+    quote = rules.quote(
+        order,
+        policy,
+        [
+            rules.QuoteLine(lines[i.line_id], i.quantity, i.resolution, i.exchange_price)
+            for i in items
+        ],
+    )
+    return quote, auto_approved(policy, reasons, quote.value)
+
+
 @transaction.atomic
 def request_return(
     *,
@@ -125,17 +142,7 @@ def request_return(
     order = Order.objects.locked(order.pk)
     policy = ReturnPolicy.for_shop(order.shop)
     chosen = check_items(order, policy, items, now=now, language=language)
-    lines = {line.pk: line for line in order.lines.all()}
-    quote = rules.quote(
-        order,
-        policy,
-        [
-            rules.QuoteLine(lines[i.line_id], i.quantity, i.resolution, i.exchange_price)
-            for i in items
-        ],
-    )
-    value = sum((lines[i.line_id].unit_paid * i.quantity for i in items), Decimal("0"))
-    approved = auto_approved(policy, chosen, value)
+    quote, approved = assess(order, policy, items, chosen)
     request = ReturnRequest.objects.create(
         order=order,
         number=f"R{order.number}-{order.return_requests.count() + 1}",

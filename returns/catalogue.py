@@ -73,3 +73,10 @@ def exchange_options(line: LineItem, *, fresh: bool = False) -> list[Variant]:
         for variant in variants(line.order.shop, line.product_id, fresh=fresh)
         if variant.id != line.variant_id
     ]
+
+
+def still_in_stock(line: LineItem, variant_id: int | None) -> bool:
+    """Is the variant chosen for an exchange still for sale, read fresh from Shopify? Raises
+    `Unavailable` when Shopify cannot be asked."""
+    chosen = next((v for v in exchange_options(line, fresh=True) if v.id == variant_id), None)
+    return chosen is not None and chosen.available

@@ -3,14 +3,9 @@ link back to the order page (and, once approved, to the return slip)."""
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
-from django.urls import reverse
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from orders import access
+from orders import access, mail
 from returns.models import ReturnRequest
 
 SUBJECTS = {
@@ -23,31 +18,19 @@ SUBJECTS = {
 
 
 def send_return_email(request: ReturnRequest, event: str) -> None:
-    order = request.order
-    if not order.email or event not in SUBJECTS:
+    if event not in SUBJECTS:
         return
-    with translation.override(order.language):
-        token = access.link_token(order)
-        link = settings.PORTAL_BASE_URL + reverse("orders:page", args=[token])
-        slip = settings.PORTAL_BASE_URL + reverse("returns:slip", args=[token, request.pk])
-        context = {
+    order = request.order
+    slip = mail.portal_url("returns:slip", access.link_token(order), request.pk)
+    mail.send_to_shopper(
+        order,
+        subject=SUBJECTS[event],
+        params={"number": request.number},
+        template="returns/emails/return",
+        context={
             "request": request,
             "lines": list(request.lines.select_related("line_item")),
-            "order": order,
-            "shop": order.shop,
             "event": event,
-            "link": link,
             "slip": slip if request.slip_available else "",
-        }
-        subject = str(SUBJECTS[event] % {"number": request.number})
-        text = render_to_string("returns/emails/return.txt", context)
-        html = render_to_string("returns/emails/return.html", context)
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[order.email],
-        reply_to=[order.shop.support_email] if order.shop.support_email else None,
+        },
     )
-    message.attach_alternative(html, "text/html")
-    message.send()

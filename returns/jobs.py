@@ -14,6 +14,7 @@ exchange, and a return with an exchange reaches Shopify when it is approved.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -21,7 +22,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from returns import actions, catalogue, emails
+from returns import actions, catalogue, emails, rules
 from returns.models import Resolution, ReturnPolicy, ReturnRequest, ShopifyStatus
 from shopify import documents, queue
 from shopify.client import Client, Permanent, Transient, UserErrors
@@ -168,11 +169,10 @@ def create(client: Client, request: ReturnRequest, *, open_at_once: bool) -> dic
         if line.resolution != Resolution.EXCHANGE:
             continue
         try:
-            options = {v.id: v for v in catalogue.exchange_options(line.line_item, fresh=True)}
+            in_stock = catalogue.still_in_stock(line.line_item, line.exchange_variant_id)
         except catalogue.Unavailable as error:
             raise Transient("product variants not read") from error
-        variant = options.get(line.exchange_variant_id or 0)
-        if variant is None or not variant.available:
+        if not in_stock:
             raise ExchangeUnavailable(line.exchange_variant_title)
         exchanges.append(
             {
@@ -202,23 +202,20 @@ def _fulfillment_lines(
 ) -> list[tuple[dict[str, Any], str]]:
     """Our lines as Shopify's returned items: each order line's quantity taken from the parcels
     it travelled in, less what Shopify's open returns already hold of each parcel."""
+    shopify_reasons = {r.code: r.shopify_reason for r in rules.reasons(policy, "en")}
     held: dict[str, int] = {}
-    for ret in (node.get("returns") or {}).get("nodes") or []:
-        if ret["status"] not in HOLDING:
-            continue
-        for item in (ret.get("returnLineItems") or {}).get("nodes") or []:
-            key = (item.get("fulfillmentLineItem") or {}).get("id")
-            if key:
-                held[key] = held.get(key, 0) + item["quantity"]
+    for ret in _returns(node):
+        if ret["status"] in HOLDING:
+            for key, quantity in _returned(ret):
+                held[key] = held.get(key, 0) + quantity
     parcels: dict[int, list[tuple[str, int]]] = {}
-    for fulfillment in node.get("fulfillments") or []:
+    for fulfillment, part in _parcel_lines(node):
         if fulfillment.get("status") != "SUCCESS":
             continue
-        for part in (fulfillment.get("fulfillmentLineItems") or {}).get("nodes") or []:
-            line_id = gid_number(part["lineItem"]["id"])
-            free = part["quantity"] - held.get(part["id"], 0)
-            if line_id and free > 0:
-                parcels.setdefault(line_id, []).append((part["id"], free))
+        line_id = gid_number(part["lineItem"]["id"])
+        free = part["quantity"] - held.get(part["id"], 0)
+        if line_id and free > 0:
+            parcels.setdefault(line_id, []).append((part["id"], free))
     items = []
     for line in lines:
         wanted = line.quantity
@@ -233,7 +230,7 @@ def _fulfillment_lines(
             item: dict[str, Any] = {
                 "fulfillmentLineItemId": fulfillment_line_id,
                 "quantity": take,
-                "returnReason": _shopify_reason(policy, line.reason_code),
+                "returnReason": shopify_reasons.get(line.reason_code, "OTHER"),
             }
             if policy.restocking_fee_percent and not waived:
                 item["restockingFee"] = {"percentage": float(policy.restocking_fee_percent)}
@@ -255,42 +252,50 @@ def _wanted_instead(line: Any) -> str:
     return "Refund to the original payment"
 
 
-def _shopify_reason(policy: ReturnPolicy, code: str) -> str:
-    from returns.rules import DEFAULT_REASONS
-
-    if policy.pk:
-        reason = policy.reasons.filter(code=code).first()
-        if reason is not None:
-            return reason.shopify_reason
-    return next((shopify for c, _l, _p, shopify in DEFAULT_REASONS if c == code), "OTHER")
-
-
 def _made_by_lost_attempt(node: dict[str, Any], wanted: dict[int, int]) -> str | None:
     """A return in Shopify that none of ours knows, with exactly our items, still requested or
     open: the one an earlier attempt made (its answer lost, then perhaps an agent's retry)."""
-    line_of = {
-        part["id"]: gid_number(part["lineItem"]["id"])
-        for fulfillment in node.get("fulfillments") or []
-        for part in (fulfillment.get("fulfillmentLineItems") or {}).get("nodes") or []
-    }
+    line_of = {part["id"]: gid_number(part["lineItem"]["id"]) for _f, part in _parcel_lines(node)}
     known = set(
-        ReturnRequest.objects.exclude(shopify_return_id=None).values_list(
-            "shopify_return_id", flat=True
-        )
+        ReturnRequest.objects.filter(
+            shopify_return_id__in=[gid_number(ret["id"]) for ret in _returns(node)]
+        ).values_list("shopify_return_id", flat=True)
     )
-    for ret in (node.get("returns") or {}).get("nodes") or []:
+    for ret in _returns(node):
         if ret["status"] not in (ShopifyStatus.REQUESTED, ShopifyStatus.OPEN):
             continue
         if gid_number(ret["id"]) in known:
             continue
         items: dict[int, int] = {}
-        for item in (ret.get("returnLineItems") or {}).get("nodes") or []:
-            line_id = line_of.get((item.get("fulfillmentLineItem") or {}).get("id"))
+        for key, quantity in _returned(ret):
+            line_id = line_of.get(key)
             if line_id:
-                items[line_id] = items.get(line_id, 0) + item["quantity"]
+                items[line_id] = items.get(line_id, 0) + quantity
         if items == wanted:
             return ret["id"]
     return None
+
+
+# Reading `documents.RETURNABLE_ITEMS`' answer.
+
+
+def _returns(node: dict[str, Any]) -> list[dict[str, Any]]:
+    return (node.get("returns") or {}).get("nodes") or []
+
+
+def _returned(ret: dict[str, Any]) -> Iterator[tuple[str, int]]:
+    """(fulfillment line item gid, quantity) of each item in a Shopify return."""
+    for item in (ret.get("returnLineItems") or {}).get("nodes") or []:
+        key = (item.get("fulfillmentLineItem") or {}).get("id")
+        if key:
+            yield key, item["quantity"]
+
+
+def _parcel_lines(node: dict[str, Any]) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """(fulfillment, fulfillment line item) of every parcel of the order."""
+    for fulfillment in node.get("fulfillments") or []:
+        for part in (fulfillment.get("fulfillmentLineItems") or {}).get("nodes") or []:
+            yield fulfillment, part
 
 
 def settle_refusal(client: Client, request: ReturnRequest, error: UserErrors) -> None:

@@ -231,6 +231,7 @@ class Quote:
     exchange_difference: Decimal  # to pay (positive) or to get back (negative)
     currency: str
     fees_due: Decimal = Decimal("0")  # fees neither the refund nor the credit covers: to pay
+    value: Decimal = Decimal("0")  # what the items cost the shopper (auto-approval reads it)
 
     def as_json(self) -> dict[str, str]:
         return {
@@ -272,4 +273,5 @@ def quote(order: Order, policy: ReturnPolicy, lines: list[QuoteLine]) -> Quote:
         exchange_difference=sum((i.difference for i in lines), Decimal("0")).quantize(CENT),
         currency=order.currency,
         fees_due=(fees - from_refund - from_credit).quantize(CENT),
+        value=sum((i.value for i in lines), Decimal("0")).quantize(CENT),
     )

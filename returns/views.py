@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 from datetime import datetime
-from decimal import Decimal
 
 import segno
 from django.conf import settings
@@ -349,19 +348,12 @@ def review(request: HttpRequest, token: str) -> HttpResponse:
         return redirect(reverse("returns:done", args=[token, created.pk]))
     items = step.draft.return_items()
     lines = {pk: step.eligible[pk].line for pk in step.draft.items}
-    quote = rules.quote(
-        step.order,
-        step.policy,
-        [
-            rules.QuoteLine(lines[i.line_id], i.quantity, i.resolution, i.exchange_price)
-            for i in items
-        ],
-    )
-    value = sum((lines[i.line_id].unit_paid * i.quantity for i in items), Decimal("0"))
     by_code = {reason.code: reason for reason in rules.reasons(step.policy, step.language)}
     if any(i.reason not in by_code for i in items):  # the merchant changed the reasons meanwhile
         return step.go("reasons")
-    approved = actions.auto_approved(step.policy, [by_code[i.reason] for i in items], value)
+    quote, approved = actions.assess(
+        step.order, step.policy, items, [by_code[i.reason] for i in items]
+    )
     rows = [{"line": lines[i.line_id], "item": i, "reason": by_code[i.reason]} for i in items]
     return step.page(
         "returns/flow/review.html",
@@ -375,13 +367,10 @@ def _sold_out_meanwhile(step: Step) -> str:
         if item.resolution != Resolution.EXCHANGE:
             continue
         try:
-            options = {
-                v.id: v for v in catalogue.exchange_options(step.eligible[pk].line, fresh=True)
-            }
+            in_stock = catalogue.still_in_stock(step.eligible[pk].line, item.variant_id)
         except catalogue.Unavailable:
             continue  # the sync checks again before Shopify creates the exchange
-        variant = options.get(item.variant_id or 0)
-        if variant is None or not variant.available:
+        if not in_stock:
             item.resolution, item.variant_id, item.variant_price = "", None, ""
             title, item.variant_title = item.variant_title, ""
             return title
