@@ -11,8 +11,8 @@ by the worker.
 
 Then, one change after another, it does what a browser does: open the address form by the
 order's link, post it with `step=confirm` (with the form's CSRF token), follow the redirect to
-the order page and poll the page's live part (`changes/?since=<revision>`, as htmx does, but
-every 50 ms instead of every 2 s) until the change shows as applied. Before each change it waits
+the order page and poll the page's live parts (`live/?since=<revision>`, as htmx does, but
+every 50 ms instead of every 500 ms) until the change shows as applied. Before each change it waits
 for the worker to be idle, so that each one is measured alone. The first change is a warm-up
 and is not counted.
 
@@ -66,11 +66,14 @@ DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/portal_bench_latency"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"
 
 # Reported, not enforced.
-BUDGET: dict[str, float] = {"p50_s_max": 2}
+BUDGET: dict[str, float] = {"p50_s_max": 1}  # DESIGN.md: shown as applied within 1 s
 
 WORKER_QUEUES = ("webhooks", "shopify", "default")  # the README's worker, in its order
 POLL_S = 0.05
-HTMX_POLL_S = 2.0  # `hx-trigger="every 2s"` in edits/_changes.html: what a browser waits
+# `hx-trigger="load delay:300ms, every 500ms"` in orders/_live.html while a change is on its way:
+# a browser asks 300 ms after the page loaded, then every 500 ms.
+HTMX_FIRST_S = 0.3
+HTMX_POLL_S = 0.5
 CHANGE_TIMEOUT_S = 30.0
 
 NEW_YORK = {
@@ -179,7 +182,7 @@ class FormFields(HTMLParser):
         return form
 
 
-SINCE = re.compile(r'hx-get="changes/\?since=(\d+)"')
+SINCE = re.compile(r'hx-get="live/\?since=(\d+)"')
 
 
 @dataclass
@@ -189,7 +192,7 @@ class Change:
     status: str = "timeout"  # applied, failed, rejected, refused, timeout
     seconds: float | None = None  # POST to applied, seen by polling every 50 ms
     page_s: float = 0.0  # POST to the order page loaded after the redirect
-    htmx_s: float | None = None  # when a browser polling every 2 s would show it
+    htmx_s: float | None = None  # when a browser polling as htmx does would show it
 
 
 def change_address(base: str, number: int, token: str, index: int) -> Change:
@@ -223,14 +226,16 @@ def change_address(base: str, number: int, token: str, index: int) -> Change:
             change.status = ended or ("timeout" if since else "not queued")
             return change
         time.sleep(POLL_S)
-        part = session.get(page + "changes/", params={"since": since.group(1)}, timeout=10)
+        part = session.get(page + "live/", params={"since": since.group(1)}, timeout=10)
         if part.status_code == 200:
             html = part.text
     applied = time.perf_counter()
     change.seconds = applied - started
-    # htmx starts polling when the page has loaded, then every 2 s.
-    change.htmx_s = change.page_s + HTMX_POLL_S * math.ceil(
-        max(0.0, applied - loaded) / HTMX_POLL_S
+    # htmx asks 300 ms after the page loaded, then every 500 ms: the first poll after the
+    # change was applied shows it.
+    waited = max(0.0, applied - loaded)
+    change.htmx_s = change.page_s + (
+        HTMX_FIRST_S if waited <= HTMX_FIRST_S else HTMX_POLL_S * math.ceil(waited / HTMX_POLL_S)
     )
     return change
 
@@ -364,8 +369,8 @@ def print_table(result: Result) -> None:
     )
     print(
         f"as htmx shows  p50 {result.htmx(50):.3f} s, p95 {result.htmx(95):.3f} s "
-        f"(the page polls every {HTMX_POLL_S:.0f} s, the first time {HTMX_POLL_S:.0f} s after "
-        "it loaded)"
+        f"(the page asks {HTMX_FIRST_S * 1000:.0f} ms after it loaded, then every "
+        f"{HTMX_POLL_S * 1000:.0f} ms)"
     )
     page = sorted(change.page_s for change in result.applied)
     print(f"POST+redirect  p50 {percentile(page, 50) * 1000:.0f} ms (the page loaded, queued)")
@@ -404,7 +409,7 @@ def summary(result: Result) -> dict[str, Any]:
         "rq_workers": 1,
         "budget": BUDGET,
         "meets_budget": p50 is not None and p50 < BUDGET["p50_s_max"] and failed == 0,
-        # The same budget as a browser shows the change: its first poll comes 2 s after the page.
+        # The same budget as a browser shows the change, polling as htmx does.
         "meets_budget_as_shown": bool(result.applied)
         and result.htmx(50) < BUDGET["p50_s_max"]
         and failed == 0,

@@ -1,189 +1,139 @@
-"""Every write of an order change, whoever asks: the shopper's views, agents in the admin, the
-push job and Shopify's webhooks all come through here.
+"""Every write of an order change, whoever asks: the shopper's pages, agents in the admin, the
+outbox and Shopify's webhooks all come through here.
 
 Invariants:
 - each function runs in one transaction with the order row locked, so two submissions, an agent
   and a worker never interleave on one order;
 - the merchant's rule is asked again under that lock before a request is written;
-- a request only moves along `ChangeRequest.NEXT`, and every move leaves an `OrderEvent`;
-- the push job and the emails are sent after commit; a request saved while Redis was down, or
-  whose worker died, is sent again by `sweep_changes`, and the job itself is idempotent, so a
-  change is never lost and never applied twice.
+- a request only moves along `ChangeRequest.NEXT`, and every move logs an event
+  ("edits.<kind>.<step>"); emails and whatever else listens hear of it after commit;
+- a request that must reach Shopify is made due and handed to the outbox on commit; the outbox
+  sends it again until it is settled (a request saved while Redis was down, or whose worker died,
+  is not lost), and never applies it twice.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import Any
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from edits import rules
-from edits.models import ChangeRequest, EditPolicy, Kind, WarehouseHold
+from edits import events, holds, kinds, rules
+from edits.models import ChangeRequest, EditPolicy, WarehouseHold
+from orders.actors import SHOPIFY, SHOPPER, SYSTEM, Actor
 from orders.decisions import Decision, NotAllowed
-from orders.models import Order, OrderEvent
-from shopify import queue
+from orders.models import Order
+from orders.requests import WrongState
+from shopify import outbox, queue
 
-# A request still queued after this long never reached a worker (or lost it): send it again.
-STALE_AFTER = timedelta(minutes=2)
-# Transient failures (Shopify down, throttled) are retried by RQ; after this many attempts the
-# request fails and waits for an agent's retry instead.
-MAX_ATTEMPTS = 8
-# How long a worker's claim on a change lasts: longer than one attempt can take (two Admin API
-# calls with their timeouts), short enough that a dead worker's change is soon sent again.
-SENDING_LEASE = timedelta(minutes=3)
+if TYPE_CHECKING:
+    from edits.kinds.base import ChangeKind
 
 Status = ChangeRequest.Status
 
-
-class WrongState(Exception):
-    """The request is no longer where the caller thought (someone else acted first)."""
-
-    def __init__(self, request: ChangeRequest, wanted: str) -> None:
-        super().__init__(f"{request.pk}: {request.status} -> {wanted} is not allowed")
-        self.request = request
+__all__ = ["NotAllowed", "WrongState"]
 
 
-def _locked_request(request: ChangeRequest) -> tuple[ChangeRequest, Order]:
+def _locked(request: ChangeRequest) -> tuple[ChangeRequest, Order]:
     order = Order.objects.locked(request.order_id)
-    return ChangeRequest.objects.get(pk=request.pk), order
+    return ChangeRequest.objects.select_related("order__shop").get(pk=request.pk), order
 
 
-def snapshot(kind: str, order: Order) -> dict[str, Any]:
-    """What the order says now, for the side of the change being replaced."""
-    if kind == Kind.ADDRESS:
-        return dict(order.shipping_address or {})
-    if kind == Kind.CONTACT:
-        return {"email": order.email, "phone": order.phone}
-    return {}
-
-
-def cancellation_terms(policy: EditPolicy, reason: str) -> dict[str, Any]:
-    """A cancellation keeps the terms in force when it was asked for."""
-    return {
-        "reason": reason,
-        "refund": policy.cancel_refund,
-        "restock": policy.cancel_restock,
-        "notify": policy.cancel_notify,
-        "staff_note": policy.cancel_staff_note,
-    }
+def _log(order: Order, request: ChangeRequest, step: str, actor: Actor, **data: Any) -> None:
+    order.log(events.of(request.kind, step), actor=actor, subject=request, **data)
 
 
 @transaction.atomic
 def request_change(
     *,
     order: Order,
-    kind: str,
+    kind: ChangeKind,
     after: dict[str, Any],
-    actor: str = "shopper",
+    actor: Actor = SHOPPER,
     now: datetime | None = None,
 ) -> ChangeRequest:
-    """The shopper asks for a change. Queued at once, or left for an agent when the policy wants
+    """The shopper asks for a change. Sent at once, or left for an agent when the policy wants
     approval. Raises `NotAllowed` with the rule's reason."""
     now = now or timezone.now()
     order = Order.objects.locked(order.pk)
     policy = EditPolicy.for_shop(order.shop)
-    decision = rules.DECIDE[kind](order, policy, now=now)
-    if decision and kind == Kind.ADDRESS:
-        decision = rules.can_ship_to(order, policy, country_code=after.get("country_code", ""))
+    decision = kind.decide(order, policy, now=now)
+    if decision:
+        decision = kind.check(order, policy, after)
     if not decision:
         raise NotAllowed(decision)
-    if kind == Kind.CANCEL:
-        after = cancellation_terms(policy, after.get("reason", ""))
-    approval = rules.needs_approval(kind, order, policy, after=after)
+    after = kind.terms(policy, after)
+    approval = kind.needs_approval(order, policy, after=after)
+    request = ChangeRequest(
+        order=order,
+        kind=kind.code,
+        status=Status.AWAITING_APPROVAL if approval else Status.QUEUED,
+        before=kind.snapshot(order),
+        after=after,
+        requested_by=actor,
+        created_at=now,
+    )
+    if not approval:
+        request.send_now()
     try:
         with transaction.atomic():
-            request = ChangeRequest.objects.create(
-                order=order,
-                kind=kind,
-                status=Status.AWAITING_APPROVAL if approval else Status.QUEUED,
-                before=snapshot(kind, order),
-                after=after,
-                requested_by=actor,
-                queued_at=None if approval else now,
-                created_at=now,
-            )
+            request.save()
     except IntegrityError:  # the constraint behind the rule: one open request per kind
         raise NotAllowed(
             Decision.no("already_requested", _("You have already asked for this change."))
         ) from None
-    order.log(
-        OrderEvent.Kind.CHANGE_REQUESTED,
-        actor=actor,
-        visible_to_shopper=True,
-        request=request.pk,
-        change=kind,
-    )
-    if request.status == Status.QUEUED:
-        _push(request)
-    _email(request, "received" if request.status == Status.QUEUED else "awaiting_approval")
+    _log(order, request, "requested", actor, awaiting_approval=approval)
+    if not approval:
+        outbox.push(request)
     return request
 
 
 @transaction.atomic
-def approve(*, request: ChangeRequest, actor: str) -> ChangeRequest:
-    request, order = _locked_request(request)
-    _move(request, Status.QUEUED)
-    request.decided_by, request.decided_at = actor, timezone.now()
-    request.queued_at = request.decided_at
+def approve(*, request: ChangeRequest, actor: Actor) -> ChangeRequest:
+    request, order = _locked(request)
+    request.move_to(Status.QUEUED)
+    request.decide(actor)
+    request.send_now()
     request.save()
-    order.log(
-        OrderEvent.Kind.CHANGE_APPROVED,
-        actor=actor,
-        visible_to_shopper=True,
-        request=request.pk,
-        change=request.kind,
-    )
-    _push(request)
+    _log(order, request, "approved", actor)
+    outbox.push(request)
     return request
 
 
 @transaction.atomic
 def reject(
-    *, request: ChangeRequest, actor: str, reason: str = "", code: str = ""
+    *, request: ChangeRequest, actor: Actor, reason: str = "", code: str = ""
 ) -> ChangeRequest:
     """An agent says no, with a reason the shopper reads; or the system, when the order moved on
     while the request waited (`code`, shown in the shopper's language)."""
-    request, order = _locked_request(request)
-    _move(request, Status.REJECTED)
-    request.decided_by, request.decided_at = actor, timezone.now()
+    request, order = _locked(request)
+    request.move_to(Status.REJECTED)
+    request.decide(actor)
     request.rejection_reason = reason
     request.failure_code = code
     request.save()
-    order.log(
-        OrderEvent.Kind.CHANGE_REJECTED,
-        actor=actor,
-        visible_to_shopper=True,
-        request=request.pk,
-        change=request.kind,
-        reason=reason,
-    )
-    _email(request, "rejected")
+    _log(order, request, "rejected", actor, reason=reason)
     return request
 
 
 @transaction.atomic
-def withdraw(*, request: ChangeRequest, actor: str = "shopper") -> ChangeRequest:
+def withdraw(*, request: ChangeRequest, actor: Actor = SHOPPER) -> ChangeRequest:
     """The shopper takes back a request that still waits for approval."""
-    request, order = _locked_request(request)
-    _move(request, Status.WITHDRAWN)
+    request, order = _locked(request)
+    request.move_to(Status.WITHDRAWN)
     request.save()
-    order.log(
-        OrderEvent.Kind.CHANGE_WITHDRAWN,
-        actor=actor,
-        visible_to_shopper=True,
-        request=request.pk,
-        change=request.kind,
-    )
+    _log(order, request, "withdrawn", actor)
     return request
 
 
 @transaction.atomic
-def retry(*, request: ChangeRequest, actor: str) -> ChangeRequest:
+def retry(*, request: ChangeRequest, actor: Actor) -> ChangeRequest:
     """An agent sends a failed request to Shopify again."""
-    request, order = _locked_request(request)
+    request, order = _locked(request)
     newer = order.change_requests.filter(
         kind=request.kind,
         created_at__gt=request.created_at,
@@ -191,143 +141,77 @@ def retry(*, request: ChangeRequest, actor: str) -> ChangeRequest:
     )
     if newer.exists():  # sending this one now would undo the shopper's later change
         raise WrongState(request, Status.QUEUED)
-    _move(request, Status.QUEUED)
-    request.queued_at = timezone.now()
+    request.move_to(Status.QUEUED)
     request.attempts = 0
     request.sending_until = None
-    request.failure_code = request.failure_message = ""
-    request.field_errors = {}
+    request.refused_fields = []
+    request.send_now()
     try:
         with transaction.atomic():
             request.save()
     except IntegrityError:  # another request of this kind is open
         raise WrongState(request, Status.QUEUED) from None
-    order.log(OrderEvent.Kind.CHANGE_APPROVED, actor=actor, request=request.pk, retry=True)
+    _log(order, request, "retried", actor)
     order.bump_revision()  # the shopper's page shows it on its way again
-    _push(request)
+    outbox.push(request)
     return request
-
-
-@transaction.atomic
-def begin_attempt(*, request: ChangeRequest) -> ChangeRequest | None:
-    """The push job starts: count the attempt. None when there is nothing to do (the request
-    settled meanwhile: a duplicate job, or the sweeper raced a worker)."""
-    request, _order = _locked_request(request)
-    now = timezone.now()
-    if request.status != Status.QUEUED:
-        return None
-    if request.sending_until and request.sending_until > now:
-        return None  # another worker is sending it right now
-    if request.attempts >= MAX_ATTEMPTS:
-        # Whatever kept failing (Shopify, our configuration), an agent has to look now.
-        mark_failed(request=request, code="unavailable", message="too many attempts")
-        return None
-    request.attempts += 1
-    request.sending_until = now + SENDING_LEASE
-    request.save(update_fields=["attempts", "sending_until", "updated_at"])
-    return request
-
-
-def end_attempt(*, request: ChangeRequest) -> None:
-    """The worker let go without settling the request (a transient failure): the next attempt,
-    RQ's retry or the sweeper's, may claim it at once."""
-    ChangeRequest.objects.filter(pk=request.pk).update(sending_until=None)
 
 
 @transaction.atomic
 def mark_applied(*, request: ChangeRequest) -> ChangeRequest:
-    request, order = _locked_request(request)
+    """Shopify has the change."""
+    request, order = _locked(request)
     if request.status == Status.APPLIED:
         return request
-    _move(request, Status.APPLIED)
+    request.move_to(Status.APPLIED)
     request.applied_at = timezone.now()
-    request.sending_until = None
+    request.next_attempt_at = request.sending_until = None
     request.save()
-    order.log(
-        OrderEvent.Kind.CHANGE_APPLIED,
-        actor="shopify",
-        visible_to_shopper=True,
-        request=request.pk,
-        change=request.kind,
-    )
-    _email(request, "applied")
+    _log(order, request, "applied", SHOPIFY)
     return request
 
 
 @transaction.atomic
 def mark_failed(
-    *,
-    request: ChangeRequest,
-    code: str,
-    message: str,
-    field_errors: dict[str, list[str]] | None = None,
+    *, request: ChangeRequest, code: str, detail: str = "", fields: Sequence[str] = ()
 ) -> ChangeRequest:
-    """Shopify refused, or the order moved on: nothing was written to Shopify. `message` is
-    for the shopper and the agent; `code` for reports."""
-    request, order = _locked_request(request)
+    """Shopify refused, or the order moved on, or Shopify could not be reached for too long:
+    nothing was written to Shopify. `code` reads as a translated sentence for the shopper
+    (`failure_text`); `detail` is for agents; `fields` are the ones the shopper can correct."""
+    request, order = _locked(request)
     if request.status != Status.QUEUED:
         return request
-    _move(request, Status.FAILED)
-    request.sending_until = None
-    request.failure_code = code
-    request.failure_message = message
-    request.field_errors = field_errors or {}
+    request.move_to(Status.FAILED)
+    request.record_failure(code, detail)
+    request.refused_fields = list(fields)
     request.save()
-    order.log(
-        OrderEvent.Kind.CHANGE_FAILED,
-        actor="shopify",
-        visible_to_shopper=True,
-        request=request.pk,
-        change=request.kind,
-        code=code,
-    )
-    _email(request, "failed")
+    _log(order, request, "failed", SHOPIFY if code.startswith("rejected") else SYSTEM, code=code)
     return request
 
 
-def sweep_changes(*, older_than: timedelta = STALE_AFTER) -> int:
-    """The outbox: send again every request queued for longer than `older_than`. The job is
-    idempotent, so a request that was only slow is not harmed. Returns how many were sent."""
-    stale = ChangeRequest.objects.filter(
-        status=Status.QUEUED, queued_at__lt=timezone.now() - older_than
-    ).values_list("pk", flat=True)
-    count = 0
-    with transaction.atomic():
-        for pk in stale:
-            _push_id(pk)
-            count += 1
-    return count
-
-
-def _move(request: ChangeRequest, status: str) -> None:
-    if not request.can_move_to(status):
-        raise WrongState(request, status)
-    request.status = status
-
-
-def _push(request: ChangeRequest) -> None:
-    _push_id(request.pk)
-
-
-def _push_id(pk: int) -> None:
-    from edits import jobs
-
-    queue.enqueue(jobs.push_change, pk, queue="shopify", job_id=f"change-{pk}")
-
-
-def _email(request: ChangeRequest, event: str) -> None:
-    from edits import jobs
-
-    queue.enqueue(jobs.send_change_email, request.pk, event, queue="default")
+@transaction.atomic
+def mark_done_by_shop(
+    *, request: ChangeRequest, result: dict[str, Any], detail: str = ""
+) -> ChangeRequest:
+    """The shop made the change in Shopify before ours arrived (it cancelled the order while
+    the shopper's cancellation was on its way): settled, with what Shopify did (`result`)."""
+    request, order = _locked(request)
+    if not request.can_move_to(Status.BY_SHOP):
+        return request
+    request.move_to(Status.BY_SHOP)
+    request.shopify_result = result
+    request.failure_detail = detail
+    request.next_attempt_at = request.sending_until = None
+    request.save()
+    _log(order, request, "by_shop", SHOPIFY, **result)
+    return request
 
 
 @transaction.atomic
-def confirm_order(*, order: Order, actor: str = "shopper") -> None:
+def confirm_order(*, order: Order, actor: Actor = SHOPPER) -> None:
     """The shopper says all is right: the warehouse need not wait for the window to end."""
-    from edits import holds
-
     order = Order.objects.locked(order.pk)
-    order.log(OrderEvent.Kind.CONFIRMED, actor=actor, visible_to_shopper=True)
+    order.log(events.CONFIRMED, actor=actor)
     queue.enqueue(
         holds.release,
         order.pk,
@@ -335,3 +219,18 @@ def confirm_order(*, order: Order, actor: str = "shopper") -> None:
         queue="shopify",
         job_id=f"release-{order.pk}",
     )
+
+
+def recheck(*, request: ChangeRequest, progress: rules.Progress) -> None:
+    """A request waiting for an agent, on an order that Shopify says moved on: settled now, in
+    the shopper's language, rather than after an agent's approval fails."""
+    kind = kinds.get(request.kind)
+    policy = EditPolicy.for_shop(request.order.shop)
+    refusal = kind.progress_refusal(policy, progress)
+    if refusal is None:
+        return
+    if kind.done_by_shop(progress):
+        mark_done_by_shop(request=request, result={"payment": request.order.payment})
+        return
+    # Kept as a code, so that the shopper reads it in their own language.
+    reject(request=request, actor=SYSTEM, code=f"conflict:{refusal.code}")

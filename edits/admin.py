@@ -16,58 +16,32 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from edits import actions
+from edits import actions, kinds
+from edits.kinds.base import ChangeKind
 from edits.models import ChangeRequest, EditPolicy
+from orders.actors import Actor
+from orders.admin import audit_log
+from orders.requests import WrongState
 
 
-def agent(request: HttpRequest) -> str:
-    return f"agent:{request.user.get_username()}"
+def kind_fieldset(kind: ChangeKind) -> tuple[str, dict[str, list[str]]]:
+    """A kind's switches: the four every kind has, then its own."""
+    fields = [f"{kind.code}_{name}" for name in ("enabled", "window_minutes", "until", "approval")]
+    return str(kind.label), {"fields": [*fields, *kind.policy_fields]}
 
 
 @admin.register(EditPolicy)
 class EditPolicyAdmin(admin.ModelAdmin):
     list_display = ["shop", "address_enabled", "contact_enabled", "cancel_enabled", "updated_at"]
-    fieldsets = [
-        (None, {"fields": ["shop"]}),
-        (
-            _("Delivery address"),
-            {
-                "fields": [
-                    "address_enabled",
-                    "address_window_minutes",
-                    "address_until",
-                    "address_approval",
-                    "allow_country_change",
-                    "approval_when_country_changes",
-                ]
-            },
-        ),
-        (
-            _("Contact details"),
-            {
-                "fields": [
-                    "contact_enabled",
-                    "contact_window_minutes",
-                    "contact_until",
-                    "contact_approval",
-                ]
-            },
-        ),
-        (
-            _("Cancellation"),
-            {
-                "fields": [
-                    "cancel_enabled",
-                    "cancel_window_minutes",
-                    "cancel_until",
-                    "cancel_approval",
-                    "cancel_refund",
-                    "cancel_restock",
-                    "cancel_notify",
-                    "cancel_staff_note",
-                ]
-            },
-        ),
+
+    def get_fieldsets(self, request: HttpRequest, obj: object = None) -> list:
+        return [
+            (None, {"fields": ["shop"]}),
+            *(kind_fieldset(kind) for kind in kinds.every()),
+            *self.common_fieldsets,
+        ]
+
+    common_fieldsets = [
         (
             _("For every change"),
             {
@@ -114,7 +88,7 @@ class RejectForm(forms.Form):
 
 @admin.register(ChangeRequest)
 class ChangeRequestAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "order_link", "kind", "status", "requested_by", "attempts"]
+    list_display = ["created_at", "order_link", "kind_label", "status", "requested_by", "attempts"]
     list_filter = [QueueFilter, "status", "kind", "order__shop"]
     search_fields = ["order__name", "order__email"]
     list_select_related = ["order"]
@@ -130,14 +104,15 @@ class ChangeRequestAdmin(admin.ModelAdmin):
         "decided_at",
         "rejection_reason",
         "failure_code",
-        "failure_message",
-        "field_errors",
+        "failure_detail",
+        "refused_fields",
         "attempts",
+        "next_attempt_at",
         "created_at",
         "applied_at",
         "audit_log",
     ]
-    exclude = ["order", "before", "after", "queued_at"]
+    exclude = ["order", "before", "after", "sending_until", "shopify_result"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -165,17 +140,13 @@ class ChangeRequestAdmin(admin.ModelAdmin):
             rows,
         )
 
+    @admin.display(description=_("kind"), ordering="kind")
+    def kind_label(self, change: ChangeRequest) -> str:
+        return change.kind_label
+
     @admin.display(description=_("audit log"))
     def audit_log(self, change: ChangeRequest) -> str:
-        events = change.order.events.filter(data__request=change.pk).order_by("created_at")
-        return format_html_join(
-            "",
-            "<div>{} · {} · {}</div>",
-            (
-                (e.created_at.strftime("%Y-%m-%d %H:%M:%S"), e.get_kind_display(), e.actor)
-                for e in events
-            ),
-        )
+        return audit_log(change)
 
     def _each(self, request: HttpRequest, queryset: QuerySet, act, done) -> None:  # type: ignore[no-untyped-def]
         count = 0
@@ -183,7 +154,7 @@ class ChangeRequestAdmin(admin.ModelAdmin):
             try:
                 act(change)
                 count += 1
-            except actions.WrongState:
+            except WrongState:
                 self.message_user(
                     request,
                     _("%(change)s was not in a state that allows this.") % {"change": change},
@@ -197,7 +168,7 @@ class ChangeRequestAdmin(admin.ModelAdmin):
         self._each(
             request,
             queryset,
-            lambda change: actions.approve(request=change, actor=agent(request)),
+            lambda change: actions.approve(request=change, actor=Actor.agent(request.user)),
             lambda n: ngettext("%(count)s change approved.", "%(count)s changes approved.", n),
         )
 
@@ -209,7 +180,9 @@ class ChangeRequestAdmin(admin.ModelAdmin):
             self._each(
                 request,
                 queryset,
-                lambda change: actions.reject(request=change, actor=agent(request), reason=reason),
+                lambda change: actions.reject(
+                    request=change, actor=Actor.agent(request.user), reason=reason
+                ),
                 lambda n: ngettext("%(count)s change rejected.", "%(count)s changes rejected.", n),
             )
             return None
@@ -234,6 +207,6 @@ class ChangeRequestAdmin(admin.ModelAdmin):
         self._each(
             request,
             queryset,
-            lambda change: actions.retry(request=change, actor=agent(request)),
+            lambda change: actions.retry(request=change, actor=Actor.agent(request.user)),
             lambda n: ngettext("%(count)s change sent again.", "%(count)s changes sent again.", n),
         )

@@ -9,8 +9,11 @@ class EditsConfig(AppConfig):
     verbose_name = _("Order changes")
 
     def ready(self) -> None:
-        # Shopify tells us when an order moves on while a change waits: see handlers.py.
-        from edits import handlers, views  # noqa: F401
+        # The kinds of change register themselves; then what works from the registry: the
+        # outbox's channel (jobs), the emails (event subscribers), Shopify's webhooks
+        # (handlers) and the order page's live part.
+        from edits import emails, handlers, jobs, views  # noqa: F401
+        from edits.kinds import address, cancellation, contact  # noqa: F401
         from orders import live
 
         live.register("changes", views.changes_part)

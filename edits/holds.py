@@ -2,7 +2,7 @@
 default): a new order's open fulfilment orders are put on hold under our own handle, and released
 when the address window ends, when a change has been applied, or when the shopper confirms that
 all is right. Other apps' and the merchant's holds are never touched: we release only the holds
-we placed, by their ids.
+we placed, by their ids. Each hold placed and released is in the order's audit log.
 
 Jobs take primary keys and are idempotent: an order already held is not held twice, and a hold
 already released is not released again.
@@ -15,12 +15,12 @@ import logging
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from edits import rules
-from edits.models import EditPolicy, Kind, WarehouseHold
+from edits import events, kinds, rules
+from edits.models import EditPolicy, WarehouseHold
+from orders.actors import SYSTEM
 from orders.models import Order
-from shopify import documents, queue
+from shopify import calls, queue
 from shopify.client import Client, UserErrors
-from shopify.ingest import order_gid
 
 logger = logging.getLogger(__name__)
 
@@ -35,33 +35,23 @@ def place(order_id: int) -> int:
     if order is None or order.is_cancelled:
         return 0
     policy = EditPolicy.for_shop(order.shop)
-    if not policy.hold_during_window or not rules.can_change_address(
-        order, policy, now=timezone.now()
-    ):
+    address = kinds.get("address")
+    if not policy.hold_during_window or not address.decide(order, policy, now=timezone.now()):
         return 0  # nothing the shopper could change: no reason to make the warehouse wait
-    closing = rules.closes_at(Kind.ADDRESS, order, policy)
+    closing = rules.closes_at(address, order, policy)
     if timezone.now() >= closing or order.warehouse_holds.filter(released_at=None).exists():
         return 0
     client = Client.for_shop(order.shop)
-    node = client.query(documents.ORDER_STATE, {"id": order_gid(order.shopify_id)})
-    fulfillment_orders = ((node.get("order") or {}).get("fulfillmentOrders") or {}).get("nodes")
+    state = calls.order_state(client, order.shopify_id)
     placed = 0
-    for fulfillment_order in fulfillment_orders or []:
-        if fulfillment_order["status"] != "OPEN":
-            continue
+    for fulfillment_order in state.open_fulfillment_orders:
         try:
-            result = client.mutate(
-                documents.FULFILLMENT_ORDER_HOLD,
-                {
-                    "id": fulfillment_order["id"],
-                    "fulfillmentHold": {
-                        "reason": "OTHER",
-                        "reasonNotes": "The customer may still correct the delivery address "
-                        f"until {closing:%Y-%m-%d %H:%M} UTC (order portal).",
-                        "handle": HANDLE,
-                    },
-                },
-                payload="fulfillmentOrderHold",
+            hold = calls.hold_fulfillment_order(
+                client,
+                fulfillment_order,
+                handle=HANDLE,
+                note="The customer may still correct the delivery address "
+                f"until {closing:%Y-%m-%d %H:%M} UTC (order portal).",
             )
         except UserErrors as refused:  # already held by us, not holdable any more
             logger.info("%s not held: %s", order.name, refused)
@@ -70,10 +60,11 @@ def place(order_id: int) -> int:
             with transaction.atomic():
                 WarehouseHold.objects.create(
                     order=order,
-                    fulfillment_order_gid=fulfillment_order["id"],
-                    hold_gid=result["fulfillmentHold"]["id"],
+                    fulfillment_order_gid=fulfillment_order,
+                    hold_gid=hold,
                     release_due_at=closing,
                 )
+                order.log(events.HOLD_PLACED, actor=SYSTEM, until=closing.isoformat())
         except IntegrityError:
             continue  # a concurrent job recorded it first
         placed += 1
@@ -90,18 +81,17 @@ def release(order_id: int, because: str) -> int:
         return 0
     client = Client.for_shop(order.shop)
     for hold in holds:
-        if because != Release.CANCELLED:
+        if because != Release.CANCELLED:  # Shopify closes a cancelled order's holds itself
             try:
-                client.mutate(
-                    documents.FULFILLMENT_ORDER_RELEASE_HOLD,
-                    {"id": hold.fulfillment_order_gid, "holdIds": [hold.hold_gid]},
-                    payload="fulfillmentOrderReleaseHold",
-                )
+                calls.release_hold(client, hold.fulfillment_order_gid, hold.hold_gid)
             except UserErrors as refused:  # released in Shopify's admin meanwhile: done too
                 logger.info("hold %s of %s: %s", hold.hold_gid, order.name, refused)
-        WarehouseHold.objects.filter(pk=hold.pk).update(
-            released_at=timezone.now(), released_because=because
-        )
+        with transaction.atomic():
+            released = WarehouseHold.objects.filter(pk=hold.pk, released_at=None).update(
+                released_at=timezone.now(), released_because=because
+            )
+            if released:
+                order.log(events.HOLD_RELEASED, actor=SYSTEM, because=because)
     order.bump_revision()
     return len(holds)
 

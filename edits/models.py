@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -18,13 +18,13 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from edits import kinds
 from orders.models import Order, Shop
+from orders.requests import Request
+from shopify import refusals
 
-
-class Kind(models.TextChoices):
-    ADDRESS = "address", _("Delivery address")
-    CONTACT = "contact", _("Contact details")
-    CANCEL = "cancel", _("Cancellation")
+if TYPE_CHECKING:
+    from edits.kinds.base import ChangeKind
 
 
 class Until(models.TextChoices):
@@ -152,7 +152,10 @@ class EditPolicy(models.Model):
         )
 
 
-class ChangeRequest(models.Model):
+class ChangeRequest(Request):
+    """One change the shopper (or an agent for them) asked for. What it changes is its kind's
+    business (`edits.kinds`); how it reaches Shopify is the outbox's (`Request`)."""
+
     class Status(models.TextChoices):
         AWAITING_APPROVAL = "awaiting_approval", _("Waiting for approval")
         QUEUED = "queued", _("Being applied")
@@ -160,39 +163,45 @@ class ChangeRequest(models.Model):
         FAILED = "failed", _("Could not be applied")
         REJECTED = "rejected", _("Not approved")
         WITHDRAWN = "withdrawn", _("Withdrawn")
+        # The shop made the same change in Shopify before ours arrived (a cancellation).
+        BY_SHOP = "by_shop", _("Done by the shop")
 
     # The state machine (DESIGN.md): where each status may go next.
-    NEXT: dict[str, set[str]] = {
-        Status.AWAITING_APPROVAL: {Status.QUEUED, Status.REJECTED, Status.WITHDRAWN},
-        Status.QUEUED: {Status.APPLIED, Status.FAILED},
+    NEXT: ClassVar[dict[str, set[str]]] = {
+        Status.AWAITING_APPROVAL: {
+            Status.QUEUED,
+            Status.REJECTED,
+            Status.WITHDRAWN,
+            Status.BY_SHOP,
+        },
+        Status.QUEUED: {Status.APPLIED, Status.FAILED, Status.BY_SHOP},
         Status.FAILED: {Status.QUEUED},
         Status.APPLIED: set(),
         Status.REJECTED: set(),
         Status.WITHDRAWN: set(),
+        Status.BY_SHOP: set(),
+    }
+    TONES: ClassVar[dict[str, str]] = {
+        Status.APPLIED: "ok",
+        Status.BY_SHOP: "ok",
+        Status.FAILED: "warn",
+        Status.REJECTED: "warn",
+        Status.WITHDRAWN: "muted",
     }
     OPEN = (Status.AWAITING_APPROVAL, Status.QUEUED)
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="change_requests")
-    kind = models.CharField(max_length=16, choices=Kind)
+    kind = models.CharField(max_length=24)  # a code of `edits.kinds`
     status = models.CharField(max_length=24, choices=Status)
     before = models.JSONField(default=dict, blank=True)
     after = models.JSONField(default=dict, blank=True)
-    requested_by = models.CharField(max_length=255, default="shopper")
-    decided_by = models.CharField(max_length=255, blank=True)
-    decided_at = models.DateTimeField(null=True, blank=True)
     # Shown to the shopper: why an agent said no.
     rejection_reason = models.TextField(blank=True)
-    # Why it could not be applied: a stable code, Shopify's message, and its field errors.
-    failure_code = models.CharField(max_length=64, blank=True)
-    failure_message = models.TextField(blank=True)
-    field_errors = models.JSONField(default=dict, blank=True)
-    attempts = models.PositiveIntegerField(default=0)
-    queued_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    # A worker's claim while it sends the change: two workers never send one change at once.
-    sending_until = models.DateTimeField(null=True, blank=True)
+    # The fields of ours that Shopify refused (`shopify.refusals`), for the shopper to correct.
+    refused_fields = models.JSONField(default=list, blank=True)
+    # What Shopify did, when the shopper needs to know (the shop cancelled first: refunded?).
+    shopify_result = models.JSONField(default=dict, blank=True)
     applied_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -207,7 +216,21 @@ class ChangeRequest(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.order} {self.get_kind_display()} ({self.get_status_display()})"
+        return f"{self.order} {self.kind_label} ({self.status_label})"
+
+    @property
+    def change_kind(self) -> ChangeKind:
+        return kinds.get(self.kind)
+
+    @property
+    def kind_label(self) -> str:
+        return str(self.change_kind.label)
+
+    @property
+    def status_label(self) -> str:
+        """The status as the shopper reads it, in the words of its kind ("Cancelled by the
+        shop")."""
+        return str(self.change_kind.status_labels.get(self.status) or self.get_status_display())
 
     @property
     def is_open(self) -> bool:
@@ -217,24 +240,10 @@ class ChangeRequest(models.Model):
     def is_settled(self) -> bool:
         return not self.NEXT[self.status] or self.status == self.Status.FAILED
 
-    def can_move_to(self, status: str) -> bool:
-        return status in self.NEXT[self.status]
-
     @property
-    def failure_text(self) -> str:
-        """Why it could not be applied, in the active language."""
-        from edits.rules import REFUSALS
-
-        code, _sep, detail = self.failure_code.partition(":")
-        if code == "conflict" and detail in REFUSALS:
-            return str(REFUSALS[detail])
-        if code == "rejected":
-            return _("The shop's system did not accept the change: %(detail)s") % {
-                "detail": self.failure_message
-            }
-        if code == "unavailable":
-            return str(_("We could not reach the shop's system. Please contact us."))
-        return str(_("We could not make this change. Please contact us."))
+    def field_hints(self) -> dict[str, str]:
+        """Our fields that Shopify refused, each with what the shopper reads on it."""
+        return {name: refusals.hint(name) for name in self.refused_fields}
 
     def changed_fields(self) -> list[tuple[str, Any, Any]]:
         """(field, before, after) for every field that differs."""

@@ -7,13 +7,16 @@ only be overwritten by the next sync. What agents do to orders goes through acti
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from orders import access, actions, formatting
+from orders.actors import Actor
 from orders.models import (
     Fulfillment,
     FulfillmentLine,
@@ -66,9 +69,14 @@ class FulfillmentInline(ReadOnlyInline):
 
 class OrderEventInline(ReadOnlyInline):
     model = OrderEvent
-    fields = ["created_at", "kind", "actor", "visible_to_shopper", "data"]
+    fields = ["created_at", "what", "actor", "visible_to_shopper", "data"]
+    readonly_fields = fields
     ordering = ["-created_at"]
     verbose_name_plural = _("Audit log")
+
+    @admin.display(description=_("what happened"))
+    def what(self, event: OrderEvent) -> str:
+        return event_label(event)
 
 
 class StageFilter(admin.SimpleListFilter):
@@ -199,7 +207,7 @@ class OrderAdmin(admin.ModelAdmin):
     )
     def revoke_links(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
         for order in queryset:
-            actions.revoke_links(order=order, actor=f"agent:{request.user.get_username()}")
+            actions.revoke_links(order=order, actor=Actor.agent(request.user))
         self.message_user(request, _("Links revoked."), messages.SUCCESS)
 
 
@@ -232,17 +240,50 @@ class FulfillmentAdmin(admin.ModelAdmin):
 class OrderEventAdmin(admin.ModelAdmin):
     """The audit trail across all orders."""
 
-    list_display = ["created_at", "order", "kind", "actor", "visible_to_shopper"]
+    list_display = ["created_at", "order", "what", "actor", "visible_to_shopper"]
     list_filter = ["kind", "visible_to_shopper"]
     search_fields = ["order__name", "order__email", "actor"]
     list_select_related = ["order"]
     date_hierarchy = "created_at"
 
     def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
-        return [field.name for field in OrderEvent._meta.fields]
+        return ["what", *(field.name for field in OrderEvent._meta.fields)]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False  # an audit log that can be edited is not one
+
+    @admin.display(description=_("what happened"), ordering="kind")
+    def what(self, event: OrderEvent) -> str:
+        return event_label(event)
+
+
+def event_label(event: OrderEvent) -> str:
+    return format_html("{} <code>{}</code>", event.label, event.kind)
+
+
+def audit_log(subject: models.Model) -> str:
+    """The part of its order's audit log about one request, oldest first, in the shop's time,
+    with what an agent told the shopper or what Shopify answered."""
+    events = (
+        OrderEvent.objects.filter(
+            subject_type=ContentType.objects.get_for_model(subject), subject_id=subject.pk
+        )
+        .select_related("order__shop")
+        .order_by("created_at", "pk")
+    )
+    return format_html_join(
+        "",
+        "<div>{} · {} · {} {}</div>",
+        (
+            (
+                timezone.localtime(e.created_at, e.order.shop.zone).strftime("%Y-%m-%d %H:%M:%S"),
+                e.label,
+                e.actor.label if e.actor else "",
+                e.data.get("reason") or e.data.get("message") or "",
+            )
+            for e in events
+        ),
+    )

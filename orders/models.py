@@ -13,6 +13,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
@@ -20,6 +22,10 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+
+from orders import events
+from orders.actors import Actor, ActorField
+from orders.events import EventKind
 
 SHIPPED_LANGUAGES = [code for code, _name in settings.LANGUAGES]
 
@@ -276,6 +282,17 @@ class Order(models.Model):
         return self.financial_status in paid
 
     @property
+    def payment(self) -> str:
+        """What became of the money once the order was cancelled: "refunded", "voided" (an
+        authorisation released: nothing charged) or "kept"."""
+        if self.financial_status in (
+            Order.FinancialStatus.REFUNDED,
+            Order.FinancialStatus.PARTIALLY_REFUNDED,
+        ):
+            return "refunded"
+        return "voided" if self.financial_status == Order.FinancialStatus.VOIDED else "kept"
+
+    @property
     def warehouse_started(self) -> bool:
         """The warehouse is working on the order, or has shipped part of it: from here on, what
         was ordered and where it goes is the warehouse's business."""
@@ -326,27 +343,34 @@ class Order(models.Model):
 
     def log(
         self,
-        kind: OrderEvent.Kind,
+        kind: EventKind,
         *,
-        actor: str,
-        visible_to_shopper: bool = False,
+        actor: Actor,
+        subject: models.Model | None = None,
         at: datetime | None = None,
         **data: Any,
     ) -> OrderEvent:
-        """Append to the audit log. `at` is for facts that happened earlier (ingest, demo).
+        """Append to the audit log, the event stream: subscribers hear of it after commit.
+        `subject` is what the event is about (a change, a return, a shipment); `at` is for facts
+        that happened earlier (ingest, demo).
 
-        A shopper-visible event changes the order page, so it moves the order's revision on.
+        An event the shopper sees changes the order page, so it moves the order's revision on.
         """
         event = OrderEvent.objects.create(
             order=self,
-            kind=kind,
+            kind=kind.name,
             actor=actor,
-            visible_to_shopper=visible_to_shopper,
+            visible_to_shopper=kind.visible_to_shopper,
+            subject_type=ContentType.objects.get_for_model(subject) if subject else None,
+            subject_id=subject.pk if subject else None,
             created_at=at or timezone.now(),
             data=data,
         )
-        if visible_to_shopper:  # after the write: a page cached under the new revision shows it
+        if (
+            kind.visible_to_shopper
+        ):  # after the write: a page cached under the new revision shows it
             self.bump_revision()
+        events.publish(event)
         return event
 
 
@@ -563,45 +587,48 @@ class TrackingEvent(models.Model):
 
 
 class OrderEvent(models.Model):
-    """The audit log: who did what to an order, and what the shopper may see of it."""
-
-    class Kind(models.TextChoices):
-        # Labels are what the shopper reads in the activity list when the event is visible.
-        PLACED = "order.placed", _("Order placed")
-        CANCELLED = "order.cancelled", _("Order cancelled")
-        SHIPPED = "shipment.created", _("A shipment is on its way")
-        DELIVERED = "shipment.delivered", _("A shipment was delivered")
-        DELIVERY_PROBLEM = "shipment.problem", _("The carrier reported a delivery problem")
-        CONFIRMED = "order.confirmed", _("You confirmed that everything is right")
-        CHANGE_REQUESTED = "change.requested", _("You asked for a change")
-        CHANGE_APPROVED = "change.approved", _("Your change was approved")
-        CHANGE_REJECTED = "change.rejected", _("Your change was not approved")
-        CHANGE_WITHDRAWN = "change.withdrawn", _("You withdrew a change")
-        CHANGE_APPLIED = "change.applied", _("Your change was made")
-        CHANGE_FAILED = "change.failed", _("A change could not be made")
-        RETURN_REQUESTED = "return.requested", _("You asked to return items")
-        RETURN_APPROVED = "return.approved", _("Your return was approved")
-        RETURN_DECLINED = "return.declined", _("Your return was declined")
-        RETURN_CANCELLED = "return.cancelled", _("Your return was cancelled")
-        RETURN_RECEIVED = "return.received", _("Your returned items arrived")
-        RETURN_RESOLVED = "return.resolved", _("Your return was settled")
-        RETURN_CLOSED = "return.closed", _("Your return was closed")
-        RETURN_SYNC_FAILED = "return.sync_failed", _("A return could not reach Shopify")
-        RETURN_SYNC_RETRIED = "return.sync_retried", _("A return was sent to Shopify again")
-        LINK_REVOKED = "access.links_revoked", _("Order links revoked")
-        LOOKUP_GRANTED = "access.lookup_granted", _("Order opened by lookup")
+    """The audit log and the event stream: who did what to an order, about what, and whether
+    its shopper sees it. Kinds are namespaced text that each app registers (`orders.events`)."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
-    kind = models.CharField(max_length=64, choices=Kind)
-    actor = models.CharField(
-        max_length=255, help_text=_("shopper, shopify, system, or agent:<username>")
+    kind = models.CharField(max_length=64, db_index=True)
+    actor = ActorField()
+    # What the event is about: a change request, a return, a shipment.
+    subject_type = models.ForeignKey(
+        ContentType, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    subject_id = models.PositiveBigIntegerField(null=True, blank=True)
+    subject = GenericForeignKey("subject_type", "subject_id")
     data = models.JSONField(default=dict, blank=True)
     visible_to_shopper = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
         ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["subject_type", "subject_id"])]
 
     def __str__(self) -> str:
         return f"{self.order} {self.kind}"
+
+    @property
+    def label(self) -> str:
+        """What agents read, in the active language."""
+        return str(events.kind(self.kind).label)
+
+    @property
+    def shopper_label(self) -> str:
+        """What the shopper reads on the order page, in the active language."""
+        registered = events.kind(self.kind)
+        return str(registered.shopper or registered.label)
+
+
+# The mirror's own events: what Shopify told us happened, and who opened the order.
+PLACED = events.register("orders.placed", shopper=_("Order placed"))
+CANCELLED = events.register("orders.cancelled", shopper=_("Order cancelled"))
+SHIPPED = events.register("orders.shipped", shopper=_("A shipment is on its way"))
+DELIVERED = events.register("orders.delivered", shopper=_("A shipment was delivered"))
+DELIVERY_PROBLEM = events.register(
+    "orders.delivery_problem", shopper=_("The carrier reported a delivery problem")
+)
+LINKS_REVOKED = events.register("orders.links_revoked", staff=_("Order links revoked"))
+LOOKUP_GRANTED = events.register("orders.lookup_granted", staff=_("Order opened by lookup"))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
@@ -23,6 +24,7 @@ from django.core.cache import cache
 from orders.models import Order
 
 TTL = 600  # seconds
+T = TypeVar("T")
 
 
 def _release() -> str:
@@ -75,16 +77,16 @@ def fetch_part(
     order: Order,
     language: str,
     part: str,
-    render: Callable[[], tuple[str, int]],
+    render: Callable[[], tuple[T, int]],
     *,
     extra: str = "",
-) -> str:
+) -> T:
     """A live part of the page (see `orders.live`), cached under the same key as the page plus
     what else it depends on (`extra`), for as long as `render` says it stays true: a part that
     offers a change until 14:05 must not be served at 14:06."""
     part_key = key(order, language, f"part:{part}", extra)
-    html = cache.get(part_key)
-    if html is None:
-        html, seconds = render()
-        cache.set(part_key, html, max(1, min(TTL, seconds)))
-    return html
+    value = cache.get(part_key)
+    if value is None:
+        value, seconds = render()
+        cache.set(part_key, value, max(1, min(TTL, seconds)))
+    return value

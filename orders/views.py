@@ -137,3 +137,22 @@ def order_page(request: HttpRequest, token: str) -> HttpResponse:
     response = HttpResponse(live.insert(html, request, order))
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+@require_GET
+def live_parts(request: HttpRequest, token: str) -> HttpResponse:
+    """The page's live parts on their own, for htmx's polling (`orders.live`): 204 while the
+    order's revision is the one the page has."""
+    order = access.order_for(request, token)
+    activate_language(request, order)
+    since = request.GET.get("since")
+    if since == str(order.revision):
+        return HttpResponse(status=204)
+    html, activity = live.render(request, order)
+    response = HttpResponse(html)
+    response.headers["Cache-Control"] = "private, no-store"
+    if since and activity != live.SENDING:
+        # What was on its way arrived: the rest of the page (the address, the stage, the
+        # activity) changed with it.
+        response.headers["HX-Refresh"] = "true"
+    return response

@@ -5,12 +5,11 @@ from __future__ import annotations
 from django.conf import settings
 from rq import cron
 
-from edits.actions import sweep_changes
 from edits.holds import release_due
-from returns.actions import sweep_returns
 from returns.jobs import reconcile_returns
 from returns.photos import sweep_unused
 from shopify.jobs import reconcile_shops, sweep_deliveries
+from shopify.outbox import sweep
 
 # Repair what lost webhooks left out of the mirror.
 cron.register(
@@ -18,10 +17,9 @@ cron.register(
 )
 # Send again the deliveries that Redis being down, or a dead worker, left unprocessed.
 cron.register(sweep_deliveries, queue_name="webhooks", interval=60)
-# The outbox of order changes: send again what never reached a worker.
-cron.register(sweep_changes, queue_name="shopify", interval=60)
-# The returns' outbox: what Shopify has not heard yet about a return.
-cron.register(sweep_returns, queue_name="shopify", interval=60)
+# The outbox (changes, returns): send again what is overdue and no worker holds: saved while
+# Redis was down, a retry no scheduler took, a job on a worker that was killed.
+cron.register(sweep, queue_name="shopify", interval=60)
 # Returns Shopify still has open, read again hourly in case a returns/* webhook was lost.
 cron.register(reconcile_returns, queue_name="shopify", interval=600)
 # Return photos no return took (abandoned flows), after two days.

@@ -49,6 +49,18 @@ def env_int(name: str, default: int, *, minimum: int = 0) -> int:
     return value
 
 
+def env_seconds_list(name: str, default: str) -> tuple[int, ...]:
+    """A comma-separated list of whole seconds, at least one, each at least 1."""
+    raw = env_str(name, default)
+    try:
+        values = tuple(int(part) for part in raw.split(","))
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a list of seconds: 5,30,60") from None
+    if not values or min(values) < 1:
+        raise ImproperlyConfigured(f"{name}={raw!r}: every delay is at least 1 second")
+    return values
+
+
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
@@ -318,6 +330,14 @@ if SANDBOX_ENABLED:
     INSTALLED_APPS.append("sandbox")
 # Reconciliation re-reads orders changed since its last run, this often (manage.py rqcron).
 SHOPIFY_RECONCILE_MINUTES = env_int("SHOPIFY_RECONCILE_MINUTES", 5, minimum=1)
+# How long a worker holds a request it sends to Shopify (shopify/outbox.py): longer than one
+# attempt can take with the timeouts above; a killed worker's request is sent again after it.
+OUTBOX_LEASE_SECONDS = env_int(
+    "OUTBOX_LEASE_SECONDS", 3 * (SHOPIFY_CONNECT_TIMEOUT + SHOPIFY_READ_TIMEOUT), minimum=5
+)
+# Seconds before each next attempt after a transient failure (the last one repeats; never sooner
+# than Shopify's Retry-After). Eight attempts in all, then an agent looks.
+OUTBOX_RETRY_SECONDS = env_seconds_list("OUTBOX_RETRY_SECONDS", "5,30,60,300,900")
 
 LOGGING = {
     "version": 1,

@@ -4,25 +4,30 @@ webhooks, the returns sync).
 Invariants:
 - each function runs in one transaction with the order row locked, and asks the rules again
   under that lock: two tabs cannot return the same item twice;
-- a return only moves along `ReturnRequest.NEXT`, and every move leaves an `OrderEvent`;
-- what reaches Shopify is sent after commit by `jobs.push_return`, never from here. What it
-  sends follows from the return's status and the status Shopify last confirmed
-  (`jobs.next_step`), so a move only has to ask for a push.
+- a return only moves along `ReturnRequest.NEXT`, and every move logs an event ("returns.<step>");
+  the emails, and whatever else listens, hear of it after commit;
+- what reaches Shopify is sent by the outbox (channel "returns.return", `jobs.deliver`), never
+  from here. What it sends follows from the return's status and the status Shopify last
+  confirmed (`ReturnRequest.shopify_step`), so a move only has to make the return due (`_sync`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from orders.actors import SHOPIFY, SHOPPER, SYSTEM, Actor
 from orders.decisions import Decision, NotAllowed
-from orders.models import Order, OrderEvent
-from returns import rules
+from orders.events import EventKind
+from orders.models import Order
+from orders.requests import WrongState
+from returns import events, rules
 from returns.models import (
     AutoApproval,
     Resolution,
@@ -31,18 +36,11 @@ from returns.models import (
     ReturnRequest,
     ShopifyStatus,
 )
-from shopify import queue
-from shopify.ingest import gid_number
+from shopify import calls, outbox, queue
 
 Status = ReturnRequest.Status
 
-SENDING_LEASE = timedelta(minutes=3)
-MAX_ATTEMPTS = 8
-STALE_AFTER = timedelta(minutes=2)
-
-
-class WrongState(Exception):
-    pass
+__all__ = ["NotAllowed", "WrongState"]
 
 
 @dataclass(frozen=True)
@@ -132,7 +130,7 @@ def request_return(
     *,
     order: Order,
     items: list[ReturnItem],
-    actor: str = "shopper",
+    actor: Actor = SHOPPER,
     language: str = "en",
     now: datetime | None = None,
 ) -> ReturnRequest:
@@ -148,7 +146,8 @@ def request_return(
         number=f"R{order.number}-{order.return_requests.count() + 1}",
         status=Status.APPROVED if approved else Status.REQUESTED,
         requested_by=actor,
-        decided_by="system" if approved else "",
+        decided_by=SYSTEM if approved else None,
+        decided_at=now if approved else None,
         quote=quote.as_json(),
         created_at=now,
     )
@@ -172,22 +171,11 @@ def request_return(
         )
         for item, reason in zip(items, chosen, strict=True)
     )
-    order.log(
-        OrderEvent.Kind.RETURN_REQUESTED,
-        actor=actor,
-        visible_to_shopper=True,
-        request=request.number,
-    )
+    # An approved one hears when Shopify has it open (`events.OPENED`), with its slip.
+    order.log(events.REQUESTED, actor=actor, subject=request, approved=approved)
     if approved:
-        order.log(
-            OrderEvent.Kind.RETURN_APPROVED,
-            actor="system",
-            visible_to_shopper=True,
-            request=request.number,
-        )
-    _push(request)
-    if not approved:
-        _email(request, "requested")  # an approved one hears when Shopify has it open
+        order.log(events.APPROVED, actor=SYSTEM, subject=request)
+    _sync(request)
     return request
 
 
@@ -196,81 +184,63 @@ def _locked(request: ReturnRequest) -> tuple[ReturnRequest, Order]:
     return ReturnRequest.objects.select_related("order__shop").get(pk=request.pk), order
 
 
-def _move(request: ReturnRequest, status: str) -> None:
-    if not request.can_move_to(status):
-        raise WrongState(f"{request.number}: {request.status} -> {status}")
-    request.status = status
+def _sync(request: ReturnRequest) -> None:
+    """Make the return due for the outbox when Shopify has something to hear about it, unless
+    it waits for an agent's retry."""
+    if request.failure_code or request.shopify_step is None:
+        return
+    request.next_attempt_at = timezone.now()
+    ReturnRequest.objects.filter(pk=request.pk).update(next_attempt_at=request.next_attempt_at)
+    outbox.push(request)
 
 
 @transaction.atomic
-def approve(*, request: ReturnRequest, actor: str) -> ReturnRequest:
+def approve(*, request: ReturnRequest, actor: Actor) -> ReturnRequest:
     request, order = _locked(request)
-    _move(request, Status.APPROVED)
-    request.decided_by = actor
+    request.move_to(Status.APPROVED)
+    request.decide(actor)
     request.save()
-    order.log(
-        OrderEvent.Kind.RETURN_APPROVED,
-        actor=actor,
-        visible_to_shopper=True,
-        request=request.number,
-    )
-    _push(request)  # the shopper hears once Shopify has it open (record_shopify)
+    order.log(events.APPROVED, actor=actor, subject=request)
+    _sync(request)  # the shopper hears once Shopify has it open (`record_shopify`)
     return request
 
 
 @transaction.atomic
-def decline(*, request: ReturnRequest, actor: str, reason: str) -> ReturnRequest:
+def decline(*, request: ReturnRequest, actor: Actor, reason: str) -> ReturnRequest:
     """`reason` is shown to the shopper, in the words the agent chose."""
     request, order = _locked(request)
-    _move(request, Status.DECLINED)
-    request.decided_by, request.decline_reason = actor, reason
+    request.move_to(Status.DECLINED)
+    request.decide(actor)
+    request.decline_reason = reason
     request.save()
-    order.log(
-        OrderEvent.Kind.RETURN_DECLINED,
-        actor=actor,
-        visible_to_shopper=True,
-        request=request.number,
-        reason=reason,
-    )
-    _push(request)
-    _email(request, "declined")
+    order.log(events.DECLINED, actor=actor, subject=request, reason=reason)
+    _sync(request)
     return request
 
 
 @transaction.atomic
-def cancel(*, request: ReturnRequest, actor: str = "shopper") -> ReturnRequest:
+def cancel(*, request: ReturnRequest, actor: Actor = SHOPPER) -> ReturnRequest:
     """Only before any work on it (requested or approved), as Shopify's returnCancel."""
     request, order = _locked(request)
-    _move(request, Status.CANCELLED)
+    request.move_to(Status.CANCELLED)
     request.save()
-    order.log(
-        OrderEvent.Kind.RETURN_CANCELLED,
-        actor=actor,
-        visible_to_shopper=True,
-        request=request.number,
-    )
-    _push(request)
+    order.log(events.CANCELLED, actor=actor, subject=request)
+    _sync(request)
     return request
 
 
 @transaction.atomic
 def mark_received(
-    *, request: ReturnRequest, actor: str, conditions: dict[int, str]
+    *, request: ReturnRequest, actor: Actor, conditions: dict[int, str]
 ) -> ReturnRequest:
     """The parcel arrived: each line's condition (by ReturnLine pk), as the agent judges it."""
     request, order = _locked(request)
-    _move(request, Status.RECEIVED)
+    request.move_to(Status.RECEIVED)
     for line in request.lines.all():
         line.condition = conditions.get(line.pk, line.condition)
         line.save(update_fields=["condition"])
     request.save()
-    order.log(
-        OrderEvent.Kind.RETURN_RECEIVED,
-        actor=actor,
-        visible_to_shopper=True,
-        request=request.number,
-    )
-    _email(request, "arrived")
+    order.log(events.RECEIVED, actor=actor, subject=request)
     return request
 
 
@@ -287,20 +257,18 @@ def follow_shopify(
     Shopify's admin while ours still waited: approved, then closed); what only we know (in
     transit, received) is kept while Shopify still says OPEN."""
     request, order = _locked(request)
-    was_open = request.shopify_status == ShopifyStatus.OPEN
+    was = request.shopify_status
     request.shopify_status = shopify_status
     for status in _path(request.status, shopify_status, processed):
         if not request.can_move_to(status):
             continue
         request.status = status
         if status == Status.DECLINED:
-            request.decided_by = request.decided_by or "shopify"
+            request.decided_by = request.decided_by or SHOPIFY
             request.decline_reason = request.decline_reason or decline_note
         if status == Status.APPROVED:
-            request.decided_by = request.decided_by or "shopify"
-        order.log(_EVENTS[status], actor="shopify", visible_to_shopper=True, request=request.number)
-        if status in _EMAILS:
-            _email(request, _EMAILS[status])
+            request.decided_by = request.decided_by or SHOPIFY
+        order.log(_EVENTS[status], actor=SHOPIFY, subject=request)
         if status == Status.RESOLVED:
             # Shopify refunded the items: the line's current quantity follows in the mirror.
             from shopify import jobs as shopify_jobs
@@ -308,11 +276,17 @@ def follow_shopify(
             queue.enqueue(
                 shopify_jobs.refresh_order, order.shop_id, order.shopify_id, queue="shopify"
             )
-    if shopify_status == ShopifyStatus.OPEN and not was_open and request.slip_available:
-        _email(request, "approved")  # open in Shopify at last: the slip is good to use
     request.save()
+    _opened(order, request, was)
     order.bump_revision()
     return request
+
+
+def _opened(order: Order, request: ReturnRequest, was: str) -> None:
+    """Shopify has the return open at last: the slip is good to use (the shopper gets it)."""
+    opened = request.shopify_status == ShopifyStatus.OPEN and was != ShopifyStatus.OPEN
+    if opened and request.slip_available:
+        order.log(events.OPENED, actor=SHOPIFY, subject=request)
 
 
 def _path(current: str, shopify_status: str, processed: bool) -> list[str]:
@@ -333,15 +307,13 @@ def _path(current: str, shopify_status: str, processed: bool) -> list[str]:
     return steps
 
 
-_EVENTS = {
-    Status.APPROVED: OrderEvent.Kind.RETURN_APPROVED,
-    Status.DECLINED: OrderEvent.Kind.RETURN_DECLINED,
-    Status.CANCELLED: OrderEvent.Kind.RETURN_CANCELLED,
-    Status.RESOLVED: OrderEvent.Kind.RETURN_RESOLVED,
-    Status.CLOSED: OrderEvent.Kind.RETURN_CLOSED,
+_EVENTS: dict[str, EventKind] = {
+    Status.APPROVED: events.APPROVED,
+    Status.DECLINED: events.DECLINED,
+    Status.CANCELLED: events.CANCELLED,
+    Status.RESOLVED: events.RESOLVED,
+    Status.CLOSED: events.CLOSED,
 }
-# "approved" goes out once Shopify has the return open (the slip is then good to use).
-_EMAILS = {Status.DECLINED: "declined", Status.RESOLVED: "resolved"}
 
 
 @transaction.atomic
@@ -359,137 +331,66 @@ def correct_from_shopify(
         ShopifyStatus.CANCELED: Status.CANCELLED,
         ShopifyStatus.CLOSED: Status.CLOSED,
     }[shopify_status]
-    was = request.status
+    was, was_in_shopify = request.status, request.shopify_status
     request.status, request.shopify_status = corrected, shopify_status
-    request.sending_until = None
     request.save()
     order.log(
-        OrderEvent.Kind.RETURN_SYNC_FAILED,
-        actor="shopify",
-        request=request.number,
+        events.SYNC_FAILED,
+        actor=SHOPIFY,
+        subject=request,
         code="conflict",
         message=message,
         was=was,
         now=corrected,
     )
     if corrected != was and corrected in _EVENTS:
-        # What the shopper was told no longer holds: tell them what does.
-        order.log(
-            _EVENTS[corrected], actor="shopify", visible_to_shopper=True, request=request.number
-        )
-        _email(request, _EMAILS.get(corrected) or ("approved" if request.slip_available else ""))
+        # What the shopper was told no longer holds: tell them what does (and, if it goes
+        # back after all, send the slip again).
+        order.log(_EVENTS[corrected], actor=SHOPIFY, subject=request)
+    _opened(order, request, was_in_shopify if corrected == was else "")
     order.bump_revision()
     return request
 
 
-# The returns sync's bookkeeping (used by jobs.push_return only).
+# The returns sync's bookkeeping, for the outbox (`jobs.deliver`).
 
 
 @transaction.atomic
-def begin_sync(*, request: ReturnRequest) -> ReturnRequest | None:
-    """The push job starts: claim the request for a few minutes. None when another worker
-    holds it, or when attempts ran out (the request then waits for an agent's retry)."""
-    request, _order = _locked(request)
-    now = timezone.now()
-    if request.sending_until and request.sending_until > now:
-        return None
-    if request.sync_attempts >= MAX_ATTEMPTS:
-        if not request.sync_failure:
-            _fail(request, "unavailable", "too many attempts")
-        return None
-    request.sync_attempts += 1
-    request.sending_until = now + SENDING_LEASE
-    request.save(update_fields=["sync_attempts", "sending_until", "updated_at"])
-    return request
-
-
-def end_sync(*, request: ReturnRequest) -> None:
-    ReturnRequest.objects.filter(pk=request.pk).update(sending_until=None)
-
-
-@transaction.atomic
-def record_shopify(*, request: ReturnRequest, node: dict) -> ReturnRequest:
+def record_shopify(*, request: ReturnRequest, found: calls.Return) -> ReturnRequest:
     """Shopify answered with the return: keep its id, name and status; the step is done."""
     request, order = _locked(request)
-    opened = node["status"] == ShopifyStatus.OPEN and request.shopify_status != ShopifyStatus.OPEN
-    request.shopify_return_id = gid_number(node["id"])
-    request.shopify_name = node.get("name") or ""
-    request.shopify_status = node["status"]
-    request.sync_attempts = 0
-    request.sync_failure = request.sync_failure_text = ""
+    was = request.shopify_status
+    request.shopify_return_id = found.id
+    request.shopify_name = found.name
+    request.shopify_status = found.status
     request.save()
     order.bump_revision()  # the order page shows that the shop has it
-    if opened and request.slip_available:
-        _email(request, "approved")
+    _opened(order, request, was)
     return request
 
 
 @transaction.atomic
-def mark_sync_failed(*, request: ReturnRequest, code: str, message: str) -> ReturnRequest:
+def mark_sync_failed(
+    *, request: ReturnRequest, code: str, detail: str = "", fields: Sequence[str] = ()
+) -> ReturnRequest:
     """Shopify refused, or could not be reached for too long: an agent looks (and retries)."""
     request, order = _locked(request)
-    _fail(request, code, message)
-    order.log(
-        OrderEvent.Kind.RETURN_SYNC_FAILED,
-        actor="system",
-        request=request.number,
-        code=code,
-        message=message,
-    )
+    request.record_failure(code, detail)
+    request.save()
+    order.log(events.SYNC_FAILED, actor=SYSTEM, subject=request, code=code, message=detail)
     order.bump_revision()  # the order page stops saying it is on its way
     return request
 
 
-def _fail(request: ReturnRequest, code: str, message: str) -> None:
-    request.sync_failure, request.sync_failure_text = code, message
-    request.sending_until = None
-    request.save()
-
-
 @transaction.atomic
-def retry_sync(*, request: ReturnRequest, actor: str) -> ReturnRequest:
+def retry(*, request: ReturnRequest, actor: Actor) -> ReturnRequest:
     """An agent sends a failed return to Shopify again (after fixing what was wrong)."""
     request, order = _locked(request)
-    request.sync_failure = request.sync_failure_text = ""
-    request.sync_attempts = 0
+    if not request.is_failed:
+        raise WrongState(request, "retried")
+    request.failure_code = request.failure_detail = ""
+    request.attempts = 0
     request.save()
-    order.log(OrderEvent.Kind.RETURN_SYNC_RETRIED, actor=actor, request=request.number)
-    _push(request)
+    order.log(events.RETRIED, actor=actor, subject=request)
+    _sync(request)
     return request
-
-
-def sweep_returns(*, older_than: timedelta = STALE_AFTER) -> int:
-    """The outbox: push again every return that still has something to tell Shopify and has not
-    moved for `older_than` (Redis was down, a worker died). Returns how many were sent."""
-    from returns import jobs
-
-    now = timezone.now()
-    candidates = (
-        ReturnRequest.objects.filter(
-            updated_at__lt=now - older_than, sync_failure="", order__shop__is_active=True
-        )
-        .exclude(sending_until__gt=now)
-        .exclude(status__in=[Status.DECLINED, Status.CANCELLED], shopify_status="")
-        .prefetch_related("lines")
-    )
-    count = 0
-    with transaction.atomic():
-        for request in candidates.iterator(chunk_size=200):
-            if jobs.next_step(request) is not None:
-                _push(request)
-                count += 1
-    return count
-
-
-def _push(request: ReturnRequest) -> None:
-    from returns import jobs
-
-    queue.enqueue(jobs.push_return, request.pk, queue="shopify", job_id=f"return-{request.pk}")
-
-
-def _email(request: ReturnRequest, event: str) -> None:
-    if not event:
-        return
-    from returns import jobs
-
-    queue.enqueue(jobs.send_return_email, request.pk, event, queue="default")

@@ -22,9 +22,10 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from edits.admin import agent
 from orders import formatting
-from orders.admin import ReadOnlyInline
+from orders.actors import Actor
+from orders.admin import ReadOnlyInline, audit_log
+from orders.requests import WrongState
 from returns import actions
 from returns.models import (
     Condition,
@@ -90,7 +91,7 @@ class QueueFilter(admin.SimpleListFilter):
                 status__in=[Status.APPROVED, Status.IN_TRANSIT]
             ),
             "received": lambda: queryset.filter(status=Status.RECEIVED),
-            "not_in_shopify": lambda: queryset.exclude(sync_failure=""),
+            "not_in_shopify": lambda: queryset.exclude(failure_code=""),
         }.get(self.value(), lambda: queryset)()
 
 
@@ -219,7 +220,7 @@ class ReturnRequestAdmin(admin.ModelAdmin):
         "resolutions",
         "created_at",
         "in_shopify",
-        "sync_failure",
+        "failure_code",
     ]
     list_filter = [
         QueueFilter,
@@ -246,9 +247,10 @@ class ReturnRequestAdmin(admin.ModelAdmin):
         "shopify_return_id",
         "shopify_name",
         "shopify_status",
-        "sync_failure",
-        "sync_failure_text",
-        "sync_attempts",
+        "failure_code",
+        "failure_detail",
+        "attempts",
+        "next_attempt_at",
         "audit_log",
     ]
     fieldsets = [
@@ -275,9 +277,10 @@ class ReturnRequestAdmin(admin.ModelAdmin):
                     "shopify_return_id",
                     "shopify_name",
                     "shopify_status",
-                    "sync_failure",
-                    "sync_failure_text",
-                    "sync_attempts",
+                    "failure_code",
+                    "failure_detail",
+                    "attempts",
+                    "next_attempt_at",
                 ]
             },
         ),
@@ -352,21 +355,7 @@ class ReturnRequestAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("audit log"))
     def audit_log(self, item: ReturnRequest) -> str:
-        events = item.order.events.filter(data__request=item.number).order_by("created_at")
-        return format_html_join(
-            "",
-            "<div>{} · {} · {} {}</div>",
-            (
-                (
-                    e.created_at.strftime("%Y-%m-%d %H:%M:%S"),
-                    e.get_kind_display(),
-                    e.actor,
-                    # What the agent told the shopper, or what Shopify answered.
-                    e.data.get("reason") or e.data.get("message") or "",
-                )
-                for e in events
-            ),
-        )
+        return audit_log(item)
 
     # The shopper's photos: media files are never served publicly, only here, to staff who may
     # see returns.
@@ -416,7 +405,7 @@ class ReturnRequestAdmin(admin.ModelAdmin):
             try:
                 act(item)
                 count += 1
-            except actions.WrongState:
+            except WrongState:
                 item.refresh_from_db(fields=["status"])  # as it was under the lock
                 self._refused(request, item, refused)
         if count:
@@ -449,7 +438,7 @@ class ReturnRequestAdmin(admin.ModelAdmin):
         self._each(
             request,
             queryset,
-            lambda item: actions.approve(request=item, actor=agent(request)),
+            lambda item: actions.approve(request=item, actor=Actor.agent(request.user)),
             gettext("%(return)s cannot be approved: it is “%(status)s”."),
             lambda n: ngettext("%(count)s return approved.", "%(count)s returns approved.", n),
         )
@@ -465,7 +454,9 @@ class ReturnRequestAdmin(admin.ModelAdmin):
             self._each(
                 request,
                 queryset,
-                lambda item: actions.decline(request=item, actor=agent(request), reason=reason),
+                lambda item: actions.decline(
+                    request=item, actor=Actor.agent(request.user), reason=reason
+                ),
                 gettext("%(return)s cannot be declined: it is “%(status)s”."),
                 lambda n: ngettext("%(count)s return declined.", "%(count)s returns declined.", n),
             )
@@ -500,7 +491,7 @@ class ReturnRequestAdmin(admin.ModelAdmin):
                 selected,
                 lambda item: actions.mark_received(
                     request=item,
-                    actor=agent(request),
+                    actor=Actor.agent(request.user),
                     conditions=form.conditions(item) if item in arriving else {},
                 ),
                 refused,
@@ -527,14 +518,14 @@ class ReturnRequestAdmin(admin.ModelAdmin):
     def retry_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
         count = 0
         for item in queryset:
-            if not item.sync_failure:
+            if not item.is_failed:
                 self.message_user(
                     request,
                     gettext("%(return)s has no failure to send again.") % {"return": item},
                     messages.WARNING,
                 )
                 continue
-            actions.retry_sync(request=item, actor=agent(request))
+            actions.retry(request=item, actor=Actor.agent(request.user))
             count += 1
         if count:
             self.message_user(

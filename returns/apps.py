@@ -9,7 +9,9 @@ class ReturnsConfig(AppConfig):
     verbose_name = _("Returns and exchanges")
 
     def ready(self) -> None:
+        # Shopify's webhooks (handlers), the outbox's channel (jobs), the emails (event
+        # subscribers) and the order page's live part.
         from orders import live
-        from returns import handlers, views  # noqa: F401  (handlers register with shopify)
+        from returns import emails, handlers, jobs, views  # noqa: F401
 
         live.register("returns", views.returns_part)

@@ -9,16 +9,16 @@ the shopper wants instead: an exchange first, then store credit, then a refund.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from orders.models import LineItem, Order, Shop
+from orders.requests import Request
 
 
 class Resolution(models.TextChoices):
@@ -196,7 +196,7 @@ class ShopifyStatus(models.TextChoices):
     CANCELED = "CANCELED"
 
 
-class ReturnRequest(models.Model):
+class ReturnRequest(Request):
     class Status(models.TextChoices):
         REQUESTED = "requested", _("Requested")
         APPROVED = "approved", _("Approved")
@@ -208,7 +208,7 @@ class ReturnRequest(models.Model):
         CANCELLED = "cancelled", pgettext_lazy("return", "Cancelled")
 
     # DESIGN.md's state machine: where each status may go next.
-    NEXT: dict[str, set[str]] = {
+    NEXT: ClassVar[dict[str, set[str]]] = {
         Status.REQUESTED: {Status.APPROVED, Status.DECLINED, Status.CANCELLED},
         # Shopify may process or close an open return at any point (its own admin).
         Status.APPROVED: {
@@ -226,28 +226,28 @@ class ReturnRequest(models.Model):
         Status.DECLINED: set(),
         Status.CANCELLED: set(),
     }
+    TONES: ClassVar[dict[str, str]] = {
+        Status.REQUESTED: "info",
+        Status.DECLINED: "warn",
+        Status.CANCELLED: "muted",
+    }
+    TONE = "ok"  # every other status: the return goes ahead
     # Items in these returns are not held by them: declined and cancelled returns give them back.
     SPENT = (Status.DECLINED, Status.CANCELLED)
+    # Approved and not settled yet: Shopify must have it open.
+    UNDER_WAY = (Status.APPROVED, Status.IN_TRANSIT, Status.RECEIVED)
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="return_requests")
     number = models.CharField(max_length=32)  # R1001-1: unique within the order
     status = models.CharField(max_length=16, choices=Status, default=Status.REQUESTED)
     # Shopify's side: the return's id and name there, and the last status Shopify confirmed.
-    # What still has to reach Shopify follows from `status` and `shopify_status` (jobs.next_step).
+    # What still has to reach Shopify follows from `status` and `shopify_status` (`shopify_step`).
     shopify_return_id = models.BigIntegerField(null=True, blank=True, unique=True)
     shopify_name = models.CharField(max_length=64, blank=True)
     shopify_status = models.CharField(max_length=16, choices=ShopifyStatus, blank=True)
-    sending_until = models.DateTimeField(null=True, blank=True)  # a worker's lease
-    sync_attempts = models.PositiveIntegerField(default=0)
-    sync_failure = models.CharField(max_length=64, blank=True)  # a code; empty when fine
-    sync_failure_text = models.TextField(blank=True)
     # The amounts the shopper saw and agreed to (`rules.Quote.as_json`).
     quote = models.JSONField(default=dict, blank=True)
     decline_reason = models.TextField(blank=True)
-    requested_by = models.CharField(max_length=255, default="shopper")
-    decided_by = models.CharField(max_length=255, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -260,8 +260,9 @@ class ReturnRequest(models.Model):
     def __str__(self) -> str:
         return self.number
 
-    def can_move_to(self, status: str) -> bool:
-        return status in self.NEXT[self.status]
+    @property
+    def tone(self) -> str:
+        return self.TONES.get(self.status, self.TONE)
 
     @property
     def has_exchange(self) -> bool:
@@ -275,6 +276,34 @@ class ReturnRequest(models.Model):
             self.status in (self.Status.APPROVED, self.Status.IN_TRANSIT)
             and self.shopify_status == ShopifyStatus.OPEN
         )
+
+    @property
+    def shopify_step(self) -> str | None:
+        """What Shopify has to hear next about this return, if anything (`Step`).
+
+        Shopify's `returnRequest` takes no exchange items; only `returnCreate` (which opens the
+        return at once) does. So a return waiting for an agent reaches Shopify as a request
+        when it holds no exchange, and a return with an exchange when it is approved."""
+        status, seen = self.status, self.shopify_status
+        if not seen:
+            if status == self.Status.REQUESTED:
+                return None if self.has_exchange else Step.REQUEST
+            return Step.CREATE if status in self.UNDER_WAY else None
+        if seen == ShopifyStatus.REQUESTED:
+            if status in self.UNDER_WAY:
+                return Step.APPROVE
+            return {self.Status.DECLINED: Step.DECLINE, self.Status.CANCELLED: Step.CANCEL}.get(
+                status
+            )
+        if seen == ShopifyStatus.OPEN and status == self.Status.CANCELLED:
+            return Step.CANCEL
+        return None
+
+
+class Step:
+    """What the returns sync tells Shopify (`ReturnRequest.shopify_step`)."""
+
+    REQUEST, CREATE, APPROVE, DECLINE, CANCEL = "request", "create", "approve", "decline", "cancel"
 
 
 class Condition(models.TextChoices):

@@ -6,7 +6,6 @@ from returns import views
 
 app_name = "returns"
 urlpatterns = [
-    path("o/<str:token>/returns/", views.returns, name="part"),
     path("o/<str:token>/return/", views.start, name="start"),
     path("o/<str:token>/return/reasons/", views.reasons, name="reasons"),
     path("o/<str:token>/return/resolution/", views.resolution, name="resolution"),

@@ -28,27 +28,27 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from orders import access, page_cache
+from orders import access, live, page_cache
 from orders.models import Fulfillment, Order, Stage
 from orders.views import activate_language
-from returns import actions, catalogue, jobs, photos, rules
+from returns import actions, photos, rules
 from returns.draft import Draft
 from returns.models import Resolution, ReturnLine, ReturnPolicy, ReturnRequest
+from shopify import catalogue
 
 STEPS = ("items", "reasons", "resolution", "review")
 
 
-def render_returns(order: Order, policy: ReturnPolicy, *, now: datetime) -> tuple[str, int]:
+def render_returns(order: Order, policy: ReturnPolicy, *, now: datetime) -> tuple[live.Part, int]:
     """The part, and for how many seconds it stays true."""
     if not order.shipments or order.stage == Stage.CANCELLED:
-        return "", 600
+        return live.Part(""), 600
     requests = sorted(order.return_requests.all(), key=lambda r: r.created_at, reverse=True)
     lines = rules.eligibility(order, policy, now=now, requests=requests)
     expires = 600
     for line in lines:
         if line.open_until:
             expires = min(expires, int((line.open_until - now).total_seconds()) + 1)
-    syncing = any(jobs.next_step(r) is not None and not r.sync_failure for r in requests)
     html = render_to_string(
         "returns/_returns.html",
         {
@@ -57,24 +57,23 @@ def render_returns(order: Order, policy: ReturnPolicy, *, now: datetime) -> tupl
             "lines": lines,
             "requests": requests,
             "can_start": any(line.decision for line in lines),
-            # Fast while a return is on its way to Shopify, slowly while an agent decides.
-            "polling": "2s"
-            if syncing
-            else "20s"
-            if any(r.status == "requested" for r in requests)
-            else "",
-            "revision": order.revision,
         },
     )
-    return html, expires
+    if any(r.is_sending for r in requests):
+        activity = live.SENDING
+    elif any(r.status == ReturnRequest.Status.REQUESTED for r in requests):
+        activity = live.WAITING  # an agent decides
+    else:
+        activity = live.IDLE
+    return live.Part(html, activity), expires
 
 
-def returns_part(request: HttpRequest, order: Order) -> str:
+def returns_part(request: HttpRequest, order: Order) -> live.Part:
     """Registered with `orders.live`: which items can go back, until when, or why not, and
     the shopper's returns."""
     now = timezone.now()
 
-    def render_part() -> tuple[str, int]:
+    def render_part() -> tuple[live.Part, int]:
         prefetch_related_objects(
             [order],
             "lines",
@@ -90,18 +89,6 @@ def returns_part(request: HttpRequest, order: Order) -> str:
         return render_returns(order, ReturnPolicy.for_shop(order.shop), now=now)
 
     return page_cache.fetch_part(order, request.LANGUAGE_CODE, "returns", render_part)
-
-
-@require_GET
-def returns(request: HttpRequest, token: str) -> HttpResponse:
-    """The live part on its own, for htmx's polling while a return is on its way to Shopify."""
-    order = access.order_for(request, token)
-    activate_language(request, order)
-    if request.GET.get("since") == str(order.revision):
-        return HttpResponse(status=204)
-    response = HttpResponse(returns_part(request, order))
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 # The flow.
@@ -406,7 +393,7 @@ def cancel(request: HttpRequest, token: str, pk: int) -> HttpResponse:
     if request.method == "POST":
         # A second tab, or an agent, may have moved it meanwhile: the order page says where.
         with contextlib.suppress(actions.WrongState):
-            actions.cancel(request=found, actor="shopper")
+            actions.cancel(request=found)
         return redirect(f"/o/{token}/#returns")
     return render(
         request,

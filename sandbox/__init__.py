@@ -44,6 +44,8 @@ the subscriptions the app made with webhookSubscriptionCreate, or all to `target
     POST   /sandbox/returns/<id|1001-R1>/<action>   what the merchant does in Shopify's admin:
                                                  approve, decline {"reason", "note"}, cancel,
                                                  close, reopen, process (everything received)
+    GET    /sandbox/writes                      every mutation the app made that Shopify accepted:
+                                                 {"mutation", "arguments", "at"}, in order
     GET|POST|DELETE /sandbox/faults             {"kind": "http"|"timeout"|"throttled"|
                                                  "access_denied"|"user_errors", "times", "status",
                                                  "retry_after", "seconds", "connect", "user_errors"}

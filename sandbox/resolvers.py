@@ -78,12 +78,29 @@ def mutation(field_name: str) -> Callable[[Resolver], Resolver]:
                 payload = get_named_type(info.return_type)
                 lists = [name for name in payload.fields if name.lower().endswith("usererrors")]  # type: ignore[union-attr]
                 return dict.fromkeys(lists, context.forced_user_errors)
-            return function(context, **arguments)
+            answer = function(context, **arguments)
+            refused = any(
+                errors for name, errors in answer.items() if name.lower().endswith("usererrors")
+            )
+            if not refused:
+                context.store.record_write(field_name, _plain(arguments))
+            return answer
 
         RESOLVERS["Mutation", field_name] = resolve
         return function
 
     return register
+
+
+def _plain(value: Any) -> Any:
+    """Arguments as JSON can carry them (enums and decimals as text)."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
 
 
 def default_resolver(source: Any, info: GraphQLResolveInfo, **_arguments: Any) -> Any:

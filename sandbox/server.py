@@ -60,6 +60,7 @@ ROUTES = [
     ("POST", r"/sandbox/variants/(?P<variant>[\w.-]+)/stock", "set_stock"),
     ("GET", RETURN, "return_state"),
     ("POST", RETURN + r"/(?P<action>approve|decline|cancel|close|reopen|process)", "on_return"),
+    ("GET", r"/sandbox/writes", "writes"),
     ("GET", r"/sandbox/faults", "faults"),
     ("POST", r"/sandbox/faults", "add_fault"),
     ("DELETE", r"/sandbox/faults", "clear_faults"),
@@ -267,6 +268,10 @@ class SandboxApp:
         with _bad_request(), _refusals():
             found = getattr(self.sandbox, f"{action}_return")(_return_key(key), **details)
         return self.sandbox.return_state(found.id)
+
+    def writes(self, environ: dict[str, Any]) -> Any:
+        with self.sandbox.store.lock:
+            return list(self.sandbox.store.writes)
 
     def faults(self, environ: dict[str, Any]) -> Any:
         return self.sandbox.faults.pending()

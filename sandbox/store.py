@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import ClassVar
+from typing import Any, ClassVar
 
 Clock = Callable[[], datetime]
 
@@ -536,6 +536,9 @@ class Store:
         self.products: dict[int, Product] = {}
         self.variants: dict[int, ProductVariant] = {}
         self.returns: dict[int, Return] = {}
+        # Every mutation an app made that Shopify accepted, in order: what tests count to prove
+        # a change reached the shop exactly once.
+        self.writes: list[dict[str, Any]] = []
         self._observers: list[Observer] = []
         self._next_id = FIRST_ID
         self._last_stamp = datetime.min.replace(tzinfo=UTC)
@@ -550,8 +553,13 @@ class Store:
             self.products.clear()
             self.variants.clear()
             self.returns.clear()
+            self.writes.clear()
             if subscriptions:
                 self.subscriptions.clear()
+
+    def record_write(self, mutation: str, arguments: dict[str, Any]) -> None:
+        with self.lock:
+            self.writes.append({"mutation": mutation, "arguments": arguments, "at": self.clock()})
 
     # --- lookups ---------------------------------------------------------------------------
 

@@ -2,7 +2,8 @@
 failures sorted by what the caller should do about them.
 
 - `Throttled`: Shopify kept refusing for lack of budget, even after waiting: try again later.
-- `Transient`: the network, a timeout, a 5xx, or 429/503: try again later (RQ retries with backoff).
+- `Transient`: the network, a timeout, a 5xx, or 429/503: try again later (the outbox retries with
+  backoff, no sooner than the `retry_after` Shopify asked for).
 - `Permanent`: Shopify will give the same answer again (bad token, missing scope, a GraphQL error
   in our document): retrying is pointless, an agent has to look.
 - `UserErrors`: Shopify understood the mutation and refused it for a reason about the data
@@ -56,6 +57,12 @@ class Transient(ShopifyError):
 
 class Throttled(Transient):
     code = "throttled"
+
+
+class RateLimited(Transient):
+    """HTTP 429: refused before anything ran, so sending again after `retry_after` is safe."""
+
+    code = "rate_limited"
 
 
 class Permanent(ShopifyError):
@@ -149,8 +156,8 @@ class Client:
                 if wait > 0:
                     self.sleep(wait)
                 answer, status = self._send(name, body)
-            except Transient as error:
-                if error.retry_after is None or refused >= MAX_RETRY_AFTER_WAITS:
+            except RateLimited as error:
+                if refused >= MAX_RETRY_AFTER_WAITS:
                     raise
                 refused += 1
                 self.sleep(error.retry_after)
@@ -171,7 +178,16 @@ class Client:
             if "THROTTLED" not in codes:
                 raise Permanent(_messages(errors), codes=codes)
             if throttled >= MAX_THROTTLE_WAITS:
-                raise Throttled(f"{name}: still throttled after {throttled} waits")
+                # The next attempt comes when the bucket holds this document's cost again.
+                refill = (
+                    (cost - status.available) / status.restore_rate
+                    if status is not None and status.restore_rate > 0
+                    else DEFAULT_RETRY_AFTER
+                )
+                raise Throttled(
+                    f"{name}: still throttled after {throttled} waits",
+                    retry_after=max(DEFAULT_RETRY_AFTER, refill),
+                )
             throttled += 1
             # Shopify refused before running anything. The bucket now holds Shopify's figures,
             # so the next reservation waits exactly as long as the restore rate needs.
@@ -213,13 +229,17 @@ class Client:
             response.status_code,
             (time.monotonic() - started) * 1000,
         )
+        retry_after = response.headers.get("Retry-After")
         if response.status_code == 429:
             # Refused before anything ran: safe to send again after Retry-After.
-            raise Transient(
-                f"{name}: HTTP 429", retry_after=_retry_after(response.headers.get("Retry-After"))
-            )
+            raise RateLimited(f"{name}: HTTP 429", retry_after=_retry_after(retry_after))
         if response.status_code >= 500:
-            raise Transient(f"{name}: HTTP {response.status_code}")
+            # The mutation may have run: never sent again from here. A 503's Retry-After says
+            # when the job's next attempt may come.
+            raise Transient(
+                f"{name}: HTTP {response.status_code}",
+                retry_after=_retry_after(retry_after) if retry_after else None,
+            )
         if response.status_code >= 400:
             raise Permanent(f"{name}: HTTP {response.status_code}: {response.text[:300]}")
         try:

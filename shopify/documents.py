@@ -172,10 +172,15 @@ query OrderState($id: ID!) {
     id
     updatedAt
     cancelledAt
+    cancelReason
+    displayFinancialStatus
     displayFulfillmentStatus
     email
     phone
-    shippingAddress { firstName lastName address1 address2 city zip countryCodeV2 }
+    shippingAddress {
+      firstName lastName company address1 address2 city province provinceCode zip country
+      countryCodeV2 phone
+    }
     fulfillmentOrders(first: 10) { nodes { id status } }
     fulfillments(first: 10) { status displayStatus deliveredAt }
   }

@@ -20,6 +20,8 @@ from typing import Any
 from django.db import transaction
 from django.utils.dateparse import parse_datetime
 
+from orders import models as mirror
+from orders.actors import SHOPIFY
 from orders.addresses import ADDRESS_FIELDS, ADDRESS_KEYS
 from orders.models import (
     Fulfillment,
@@ -27,7 +29,6 @@ from orders.models import (
     FulfillmentOrder,
     LineItem,
     Order,
-    OrderEvent,
     Shop,
     TrackingEvent,
 )
@@ -416,9 +417,7 @@ def apply_order(shop: Shop, facts: OrderFacts) -> Order | None:
     created = order is None
     if created:
         order = Order.objects.create(shop=shop, shopify_id=facts.shopify_id, **values)
-        order.log(
-            OrderEvent.Kind.PLACED, actor="shopify", visible_to_shopper=True, at=facts.placed_at
-        )
+        order.log(mirror.PLACED, actor=SHOPIFY, at=facts.placed_at)
     else:
         Order.objects.filter(pk=order.pk).update(**values)
     for line in facts.lines:
@@ -447,12 +446,7 @@ def apply_order(shop: Shop, facts: OrderFacts) -> Order | None:
     for fulfillment in facts.fulfillments:
         apply_fulfillment(order, fulfillment)
     if facts.cancelled_at and not was_cancelled:
-        order.log(
-            OrderEvent.Kind.CANCELLED,
-            actor="shopify",
-            visible_to_shopper=True,
-            at=facts.cancelled_at,
-        )
+        order.log(mirror.CANCELLED, actor=SHOPIFY, at=facts.cancelled_at)
     order.bump_revision()
     return order
 
@@ -509,13 +503,7 @@ def apply_fulfillment(order: Order, facts: FulfillmentFacts) -> Fulfillment | No
                 fulfillment=fulfillment, line_item=lines[line_id], defaults={"quantity": quantity}
             )
     if fulfillment.is_shipped and not was_shipped:
-        order.log(
-            OrderEvent.Kind.SHIPPED,
-            actor="shopify",
-            visible_to_shopper=True,
-            at=facts.shipped_at,
-            fulfillment=facts.shopify_id,
-        )
+        order.log(mirror.SHIPPED, actor=SHOPIFY, subject=fulfillment, at=facts.shipped_at)
     for event in sorted(facts.events, key=lambda e: e.happened_at):
         record_tracking(order, fulfillment, event)
     return fulfillment
@@ -623,16 +611,10 @@ def record_tracking(
         fulfillment.delivered_at = event.happened_at
     fulfillment.save(update_fields=["shipment_status", "estimated_delivery_at", "delivered_at"])
     if was != event.status and event.status in Fulfillment.DONE:
-        kind = OrderEvent.Kind.DELIVERED
+        kind = mirror.DELIVERED
     elif was != event.status and event.status in Fulfillment.PROBLEMS:
-        kind = OrderEvent.Kind.DELIVERY_PROBLEM
+        kind = mirror.DELIVERY_PROBLEM
     else:
         return event
-    order.log(
-        kind,
-        actor="shopify",
-        visible_to_shopper=True,
-        at=event.happened_at,
-        fulfillment=fulfillment.shopify_id,
-    )
+    order.log(kind, actor=SHOPIFY, subject=fulfillment, at=event.happened_at)
     return event

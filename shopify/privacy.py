@@ -92,7 +92,7 @@ def export_customer(shop: Shop, payload: dict[str, Any]) -> DataRequest:
                     for shipment in order.fulfillments.all()
                 ],
                 "activity": [
-                    {"what": event.kind, "at": event.created_at.isoformat(), "by": event.actor}
+                    {"what": event.kind, "at": event.created_at.isoformat(), "by": event.actor.key}
                     for event in order.events.all()
                 ],
             }

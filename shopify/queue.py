@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -24,14 +25,25 @@ logger = logging.getLogger(__name__)
 RETRY_INTERVALS = [5, 30, 60, 300, 900]
 
 
-# A job with an id is not sent again while one with that id waits or runs.
-PENDING = {"queued", "started", "scheduled", "deferred"}
+# A job with an id is not sent again while one with that id waits or runs, unless it was lost:
+# scheduled for a while ago (RQ's scheduler looks every second: none is running), or started on
+# a worker that stopped beating (RQ's workers beat every 30 s).
+SCHEDULE_LOST_AFTER = timedelta(seconds=30)
+WORKER_LOST_AFTER = timedelta(minutes=2)
 
 
 def enqueue(
-    func: Callable[..., Any], *args: Any, queue: str = "default", job_id: str | None = None
+    func: Callable[..., Any],
+    *args: Any,
+    queue: str = "default",
+    job_id: str | None = None,
+    retry: bool = True,
+    at: datetime | None = None,
 ) -> None:
-    transaction.on_commit(partial(_send, func, args, queue, job_id))
+    """Send `func(*args)` to a worker once the transaction commits. `retry`: RQ retries it with
+    backoff on an exception (the outbox schedules its own retries instead); `at`: not before
+    then (RQ's scheduler moves it to the queue)."""
+    transaction.on_commit(partial(_send, func, args, queue, job_id, retry, at))
 
 
 @functools.cache
@@ -44,9 +56,16 @@ def _connection(queue: str) -> Any:
 
 
 def _send(
-    func: Callable[..., Any], args: tuple[Any, ...], queue: str, job_id: str | None = None
+    func: Callable[..., Any],
+    args: tuple[Any, ...],
+    queue: str,
+    job_id: str | None = None,
+    retry: bool = True,
+    at: datetime | None = None,
 ) -> None:
     if not settings.REDIS_URL:
+        if at is not None:
+            return  # the demo without Redis has no scheduler: the sweeper sends it when due
         try:
             func(*args)
         except Exception:
@@ -62,16 +81,44 @@ def _send(
         rq_queue = django_rq.get_queue(queue, connection=_connection(queue))
         if job_id:
             try:
-                status = Job.fetch(job_id, connection=rq_queue.connection).get_status()
-                if getattr(status, "value", status) in PENDING:
+                job = Job.fetch(job_id, connection=rq_queue.connection)
+                if _pending(job, rq_queue):
                     return
             except NoSuchJobError:
                 pass
-        rq_queue.enqueue(
-            func,
-            *args,
-            job_id=job_id,
-            retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
-        )
+        options: dict[str, Any] = {"job_id": job_id}
+        if retry:
+            options["retry"] = Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS)
+        if at is not None:
+            rq_queue.enqueue_at(at, func, *args, **options)
+        else:
+            rq_queue.enqueue(func, *args, **options)
     except RedisError:
         logger.warning("Redis unreachable: %s%r left for the sweeper", func.__name__, args)
+
+
+def _pending(job: Any, rq_queue: Any) -> bool:
+    """Will this job still run by itself?"""
+    status = job.get_status()
+    status = getattr(status, "value", status)
+    now = datetime.now(UTC)
+    if status in ("queued", "deferred"):
+        return True
+    if status == "scheduled":
+        registry = rq_queue.scheduled_job_registry
+        try:
+            due = registry.get_scheduled_time(job)
+        except Exception:  # no longer in the registry: nothing will move it
+            return False
+        if due.tzinfo is None:
+            due = due.replace(tzinfo=UTC)
+        if due > now - SCHEDULE_LOST_AFTER:
+            return True
+        registry.remove(job)  # lost: no scheduler took it; sent anew below
+        return False
+    if status == "started":
+        beat = job.last_heartbeat or job.started_at
+        if beat is not None and beat.tzinfo is None:
+            beat = beat.replace(tzinfo=UTC)
+        return beat is not None and beat > now - WORKER_LOST_AFTER
+    return False

@@ -23,7 +23,8 @@ from tests.e2e.test_journeys import look_up, t
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 ORDER_PAGE = re.compile(r"/o/[^/]+/(#actions)?$")
-# htmx polls the changes every 2 s: a few polls' worth.
+# While a change is on its way to Shopify, htmx polls the live parts (`live/?since=`) every
+# 500 ms: a generous number of polls' worth.
 SETTLES = 8_000
 
 
@@ -141,14 +142,15 @@ def test_address_change_in_german_is_applied_and_reaches_shopify(
     expect(change.locator(".request__head strong")).to_have_text(t("de", "Delivery address"))
     expect(change.locator(".badge")).to_have_text(t("de", "Being applied"))
     expect(change.locator("address")).to_contain_text("Hinterhaus, 3. OG")
-    assert page.locator("#changes[hx-trigger]").count() == 1  # polling while it is queued
+    # Polling while it is queued: the live wrapper around the changes part asks `live/`.
+    assert page.locator("#live[hx-trigger] #changes").count() == 1
     shot(page, "being-applied")
 
     assert held_jobs.release() >= 1  # the worker picks the change up
     # The poll that sees it settle refreshes the page (HX-Refresh): the address card, the stage
     # and the activity list follow without the shopper reloading.
     expect(latest_change(page).locator(".badge")).to_have_text(t("de", "Applied"), timeout=SETTLES)
-    expect(page.locator("#changes[hx-trigger]")).to_have_count(0)  # settled: polling stops
+    expect(page.locator("#live[hx-trigger]")).to_have_count(0)  # settled: polling stops
     shot(page, "applied")
 
     assert store.order_state(1002)["shipping_address"]["address2"] == "Hinterhaus, 3. OG"
@@ -246,7 +248,7 @@ def test_cancellation_waits_for_an_agent_who_approves_it_in_the_admin(
     shot(admin, "admin")
 
     assert store.order_state(1002)["cancelled_at"]
-    page.reload()  # a waiting request does not poll: the shopper comes back
+    page.reload()  # a waiting request polls only every 20 s: the shopper comes back
     expect(latest_change(page).locator(".badge")).to_have_text(t("de", "Applied"))
     expect(page.locator(".order-head .badge")).to_have_text(t("de", "Cancelled", "order stage"))
     expect(page.locator("#changes a.button")).to_have_count(0)  # nothing left to change

@@ -11,9 +11,12 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone, translation
 
-from edits import actions, jobs
-from edits.models import ChangeRequest, Kind
+from edits import actions, emails
+from edits.kinds.cancellation import CANCELLATION
+from edits.kinds.contact import CONTACT
+from edits.models import ChangeRequest
 from orders.models import Order, Shop
+from shopify import outbox
 
 
 def test_the_shopper_is_emailed_in_the_orders_language_with_a_link(
@@ -24,9 +27,9 @@ def test_the_shopper_is_emailed_in_the_orders_language_with_a_link(
     order.refresh_from_db()
     with django_capture_on_commit_callbacks(execute=False):
         request = actions.request_change(
-            order=order, kind=Kind.CONTACT, after={"email": "neu@example.com", "phone": ""}
+            order=order, kind=CONTACT, after={"email": "neu@example.com", "phone": ""}
         )
-    jobs.send_change_email(request.pk, "received")
+    emails.send_change_email(request.pk, "received")
     (message,) = mailoutbox
     with translation.override("de"):
         expected = translation.gettext("We received your change to order %(name)s") % {
@@ -43,9 +46,9 @@ def test_the_shopper_is_emailed_in_the_orders_language_with_a_link(
 def test_no_email_without_an_address(unfulfilled_order: Order, mailoutbox) -> None:  # type: ignore[no-untyped-def]
     Order.objects.filter(pk=unfulfilled_order.pk).update(email="")
     request = ChangeRequest.objects.create(
-        order=unfulfilled_order, kind=Kind.CANCEL, status="queued"
+        order=unfulfilled_order, kind=CANCELLATION.code, status="queued"
     )
-    jobs.send_change_email(request.pk, "received")
+    emails.send_change_email(request.pk, "received")
     assert mail.outbox == []
 
 
@@ -63,7 +66,7 @@ def test_two_submissions_at_once_make_one_request(shop: Shop) -> None:
         try:
             start.wait()
             actions.request_change(
-                order=order, kind=Kind.CONTACT, after={"email": "x@example.com", "phone": ""}
+                order=order, kind=CONTACT, after={"email": "x@example.com", "phone": ""}
             )
             outcomes.append("made")
         except actions.NotAllowed as refused:
@@ -87,10 +90,13 @@ def test_an_uninstalled_shop_is_sent_nothing(
     with django_capture_on_commit_callbacks(execute=False):
         request = actions.request_change(
             order=unfulfilled_order,
-            kind=Kind.CONTACT,
+            kind=CONTACT,
             after={"email": "x@example.com", "phone": ""},
         )
     Shop.objects.filter(pk=unfulfilled_order.shop_id).update(is_active=False)
-    jobs.push_change(request.pk)
+    outbox.run("edits.change", request.pk)
     request.refresh_from_db()
-    assert request.status == "failed" and request.failure_code == "refused"
+    # Nothing more is sent to a disconnected shop; the shopper reads the same "could not".
+    assert request.status == "failed" and request.failure_code == "disconnected"
+    with translation.override("en"):
+        assert request.failure_text == "We could not make this change. Please contact us."

@@ -28,8 +28,9 @@ from edits.forms import (
     ContactForm,
     WarehouseLimits,
 )
-from edits.models import EditPolicy
+from edits.models import ChangeRequest, EditPolicy
 from orders.addresses import ADDRESS_KEYS
+from shopify import refusals
 from shopify.client import UserError
 from tests.factories import US_ADDRESS
 
@@ -685,6 +686,19 @@ def user_errors(alias: str) -> list[UserError]:
     return [UserError.from_payload(error) for error in payload]
 
 
+def mark_refused(form: AddressForm | ContactForm, refused_fields: Any) -> None:
+    """What the correct-the-address page does with a request Shopify refused
+    (edits/kinds/address.py): the form bound to what was sent, each refused field of ours marked
+    with its translated hint (`ChangeRequest.field_hints`), a field the form lacks on the form."""
+    form.is_valid()
+    for name, hint in ChangeRequest(refused_fields=list(refused_fields)).field_hints.items():
+        form.add_error(name if name in form.fields else None, hint)
+
+
+def all_messages(form: Any) -> str:
+    return " ".join(" ".join(messages) for messages in errors_of(form).values())
+
+
 def test_shopifys_address_errors_land_on_the_fields() -> None:
     sent = capture()["variables"]["badShippingAddress"]["shippingAddress"]
     data = AddressForm.initial_from(
@@ -699,13 +713,26 @@ def test_shopifys_address_errors_land_on_the_fields() -> None:
     )
     form = AddressForm(data, country_code=sent["countryCode"], limits=NO_LIMITS)
 
-    form.add_shopify_errors(user_errors("badShippingAddress"))
+    refusal = refusals.read(user_errors("badShippingAddress"))
+    assert refusal.code == "rejected:address"
+    assert refusal.fields == ("last_name", "zip", "province")
+    # Shopify's own words stay for agents.
+    assert "Enter a last name" in refusal.detail
+    assert "Enter a ZIP code" in refusal.detail
+    assert "State is not a valid state in United States" in refusal.detail
+
+    mark_refused(form, refusal.fields)
 
     errors = errors_of(form)
-    assert "Enter a last name" in errors["last_name"]
-    assert "Enter a ZIP code" in errors["zip"]
-    assert "State is not a valid state in United States" in errors["province"]
+    assert "Please check the last name." in errors["last_name"]
+    assert "Please check the postal code." in errors["zip"]
+    assert "Please check the state, province or region." in errors["province"]
     assert not form.is_valid()
+    # The shopper never reads Shopify's English.
+    shown = all_messages(form)
+    assert "Enter a last name" not in shown
+    assert "Enter a ZIP code" not in shown
+    assert "State is not a valid state" not in shown
 
 
 def test_shopify_errors_without_a_field_of_ours_go_to_the_whole_form() -> None:
@@ -716,13 +743,29 @@ def test_shopify_errors_without_a_field_of_ours_go_to_the_whole_form() -> None:
         UserError(field=("shippingAddress", "province"), message="Province is invalid"),
     ]
 
-    form.add_shopify_errors(errors)
-
-    assert form.non_field_errors() == [
+    refusal = refusals.read(errors)
+    # Only the province is a field of ours; the others are Shopify's words, for agents.
+    assert refusal.fields == ("province",)
+    assert refusal.code == "rejected:address"
+    for message in (
         "No valid update parameters have been provided",
         "Country is not supported",
         "Province is invalid",
-    ]
+    ):
+        assert message in refusal.detail
+    # Nothing of ours named at all: the whole change is refused, in the shopper's words.
+    unnamed = refusals.read(errors[:2])
+    assert unnamed.fields == () and unnamed.code == "rejected"
+
+    mark_refused(form, refusal.fields)
+
+    # A British address has no county field: its hint goes to the whole form.
+    assert form.non_field_errors() == ["Please check the state, province or region."]
+    assert "province" not in form.fields
+    shown = all_messages(form)
+    assert "No valid update parameters" not in shown
+    assert "Country is not supported" not in shown
+    assert "Province is invalid" not in shown
 
 
 def test_shopifys_phone_error_lands_on_the_contact_phone() -> None:
@@ -732,16 +775,29 @@ def test_shopifys_phone_error_lands_on_the_contact_phone() -> None:
         current={"email": "b@example.com", "phone": ""},
     )
 
-    form.add_shopify_errors(user_errors("invalidPhone"))
+    refusal = refusals.read(user_errors("invalidPhone"))
+    assert refusal.code == "rejected:contact"
+    assert refusal.fields == ("phone",)
+    assert refusal.detail == "phone: Phone is invalid"
 
-    assert errors_of(form) == {"phone": ["Phone is invalid"]}
+    mark_refused(form, refusal.fields)
+
+    assert errors_of(form) == {"phone": ["Please check the phone number."]}
 
 
-def test_shopify_errors_need_the_form_that_was_sent() -> None:
-    with pytest.raises(ValueError):
-        AddressForm(country_code="US", limits=NO_LIMITS).add_shopify_errors(
-            user_errors("invalidPhone")
-        )
+def test_shopify_errors_are_shown_on_the_form_that_was_sent() -> None:
+    # The correct-the-address page binds the form to the address Shopify refused (not the
+    # mirror's), so the shopper corrects what was sent.
+    sent = US_ADDRESS | {"zip": "10118", "address1": "1 Refused Road"}
+    form = AddressForm(AddressForm.initial_from(sent), country_code="US", limits=NO_LIMITS)
+
+    mark_refused(form, refusals.read(user_errors("badShippingAddress")).fields)
+
+    assert form.is_bound
+    assert form["address1"].value() == "1 Refused Road"
+    assert form["zip"].value() == "10118"
+    assert errors_of(form)["zip"] == ["Please check the postal code."]
+    assert not form.is_valid()
 
 
 # -- Contact details -------------------------------------------------------------------------

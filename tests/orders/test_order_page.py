@@ -13,7 +13,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from orders import access, actions
-from orders.models import Order, OrderEvent, Shop
+from orders.actors import SHOPIFY, SHOPPER, Actor
+from orders.models import DELIVERED, DELIVERY_PROBLEM, LOOKUP_GRANTED, PLACED, SHIPPED, Order, Shop
 from tests.factories import add_fulfillment_order, add_line, make_order, ship
 
 LANGUAGES = [code for code, _name in settings.LANGUAGES]
@@ -36,8 +37,8 @@ def big_order(shop: Shop) -> Order:
             name=f"{order.name}.{parcel + 1}",
             events=[("in_transit", now - timedelta(hours=h)) for h in range(6)],
         )
-    for kind in (OrderEvent.Kind.PLACED, OrderEvent.Kind.SHIPPED):
-        order.log(kind, actor="shopify", visible_to_shopper=True)
+    for kind in (PLACED, SHIPPED):
+        order.log(kind, actor=SHOPIFY)
     return order
 
 
@@ -54,7 +55,7 @@ def test_order_page_queries_do_not_grow_with_the_order(client: Client, shop: Sho
     add_line(small)
     add_fulfillment_order(small, status="closed")
     ship(small, events=[("in_transit", timezone.now())])
-    small.log(OrderEvent.Kind.PLACED, actor="shopify", visible_to_shopper=True)
+    small.log(PLACED, actor=SHOPIFY)
     small_count = queries_for(client, small)
     big_count = queries_for(client, big_order(shop))
     assert big_count == small_count
@@ -167,8 +168,8 @@ def test_cancelled_order_has_no_timeline(client: Client, shop: Shop) -> None:
 
 
 def test_only_shopper_visible_activity_is_shown(client: Client, shipped_order: Order) -> None:
-    shipped_order.log(OrderEvent.Kind.SHIPPED, actor="shopify", visible_to_shopper=True)
-    shipped_order.log(OrderEvent.Kind.LOOKUP_GRANTED, actor="shopper")
+    shipped_order.log(SHIPPED, actor=SHOPIFY)
+    shipped_order.log(LOOKUP_GRANTED, actor=SHOPPER)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     text = client.get(url(shipped_order)).text
     assert "A shipment is on its way" in text
@@ -199,7 +200,7 @@ def test_new_shopper_visible_event_shows_at_once(client: Client, shipped_order: 
     link = url(shipped_order)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     assert "The carrier reported a delivery problem" not in client.get(link).text
-    shipped_order.log(OrderEvent.Kind.DELIVERY_PROBLEM, actor="shopify", visible_to_shopper=True)
+    shipped_order.log(DELIVERY_PROBLEM, actor=SHOPIFY)
     assert "The carrier reported a delivery problem" in client.get(link).text
 
 
@@ -227,7 +228,7 @@ def test_revoked_link_stops_working_even_with_a_warm_page(
 ) -> None:
     link = url(shipped_order)
     assert client.get(link).status_code == 200
-    actions.revoke_links(order=shipped_order, actor="agent:alice")
+    actions.revoke_links(order=shipped_order, actor=Actor(Actor.AGENT, "alice"))
     assert client.get(link).status_code == 404
 
 
@@ -237,7 +238,7 @@ def test_a_poll_that_finds_nothing_new_swaps_nothing(client: Client, shipped_ord
     assert f"?section=tracking&amp;since={shipped_order.revision}" in page
     poll = {"section": "tracking", "since": str(shipped_order.revision)}
     assert client.get(link, poll, HTTP_HX_REQUEST="true").status_code == 204
-    shipped_order.log(OrderEvent.Kind.DELIVERED, actor="shopify", visible_to_shopper=True)
+    shipped_order.log(DELIVERED, actor=SHOPIFY)
     changed = client.get(link, poll, HTTP_HX_REQUEST="true")
     assert changed.status_code == 200
     assert changed.text.strip().startswith('<section id="tracking"')

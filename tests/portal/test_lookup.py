@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from orders.models import Order, OrderEvent
+from orders.models import LOOKUP_GRANTED, Order
 from portal import throttle
 from portal.lookup import find_order, normalise_number
 
@@ -52,7 +52,7 @@ def test_success_grants_and_redirects_to_the_order(
     response = client.post(LOOKUP, {"number": " #1001 ", "contact": "alice@example.com"})
     assert response.status_code == 302
     assert client.get(response["Location"]).status_code == 200
-    assert unfulfilled_order.events.filter(kind=OrderEvent.Kind.LOOKUP_GRANTED).count() == 1
+    assert unfulfilled_order.events.filter(kind=LOOKUP_GRANTED.name).count() == 1
 
 
 def test_unknown_order_and_wrong_email_answer_the_same(

@@ -9,11 +9,14 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from orders.models import Order, OrderEvent, Shop
-from returns import actions
+from orders.actors import Actor
+from orders.models import Order, Shop
+from returns import actions, events
 from returns.actions import ReturnItem
 from returns.models import ReturnPolicy, ReturnReason, ReturnRequest
 from tests.factories import add_line, make_order, make_shop, ship
+
+DANA = Actor(Actor.AGENT, "dana")
 
 
 @pytest.fixture
@@ -62,7 +65,7 @@ def test_a_return_is_requested_numbered_and_logged(order: Order, policy: ReturnP
     assert line.quantity == 1 and line.reason_code == "too-small"
     assert line.reason_label == "Too small"  # as the shopper read it
     assert line.exchange_variant_title == "L"
-    assert order.events.filter(kind=OrderEvent.Kind.RETURN_REQUESTED).exists()
+    assert order.events.filter(kind=events.REQUESTED.name).exists()
     second = actions.request_return(order=order, items=[item(order)])
     assert second.number == f"R{order.number}-2"
 
@@ -124,18 +127,18 @@ def test_automatic_approval(
         order=order, items=[item(order, reason=reason, photo="returns/photos/x.jpg")]
     )
     assert (request.status == "approved") is approved
-    assert order.events.filter(kind=OrderEvent.Kind.RETURN_APPROVED).exists() is approved
+    assert order.events.filter(kind=events.APPROVED.name).exists() is approved
 
 
 def test_the_state_machine(order: Order, policy: ReturnPolicy) -> None:
     request = actions.request_return(order=order, items=[item(order)])
-    declined = actions.decline(request=request, actor="agent:dana", reason="Worn")
+    declined = actions.decline(request=request, actor=DANA, reason="Worn")
     assert declined.status == "declined" and declined.decline_reason == "Worn"
     with pytest.raises(actions.WrongState):
-        actions.approve(request=declined, actor="agent:dana")
+        actions.approve(request=declined, actor=DANA)
     # A declined return gives its items back to the shopper.
     again = actions.request_return(order=order, items=[item(order, quantity=2)])
-    actions.approve(request=again, actor="agent:dana")
+    actions.approve(request=again, actor=DANA)
     assert actions.cancel(request=again).status == "cancelled"
 
 
@@ -177,7 +180,7 @@ def test_refunded_items_are_counted_once(order: Order, policy: ReturnPolicy) -> 
     request = actions.request_return(order=order, items=[item(order, resolution="refund")])
     with pytest.raises(actions.NotAllowed):
         actions.request_return(order=order, items=[item(order, quantity=2)])
-    actions.approve(request=request, actor="agent:dana")
+    actions.approve(request=request, actor=DANA)
     actions.follow_shopify(request=request, shopify_status="OPEN", processed=True)
     order.lines.update(quantity=1)  # Shopify refunded one: current quantity 1
     assert actions.request_return(order=order, items=[item(order, quantity=1)])
@@ -231,12 +234,13 @@ def test_a_waiting_return_walks_to_where_shopify_is(
     request = actions.request_return(order=order, items=[item(order)])
     followed = actions.follow_shopify(request=request, shopify_status=shopify, processed=processed)
     assert followed.status == (path[-1] if path else "requested")
-    kinds = list(
-        order.events.filter(kind__startswith="return.", actor="shopify").values_list(
-            "kind", flat=True
-        )
-    )
-    assert kinds == [f"return.{status}" for status in path]
+    by_shopify = order.events.filter(kind__startswith="returns.", actor="shopify")
+    kinds = list(by_shopify.exclude(kind=events.OPENED.name).values_list("kind", flat=True))
+    assert kinds == [f"returns.{status}" for status in path]
+    # Once Shopify has it open (and the slip is good to use), that is logged too: the shopper
+    # hears of it with the slip.
+    opened = by_shopify.filter(kind=events.OPENED.name).exists()
+    assert opened is (followed.status == "approved" and shopify == "OPEN")
 
 
 def test_a_discounted_item_gives_back_what_was_paid(order: Order, policy: ReturnPolicy) -> None:

@@ -15,13 +15,16 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from orders.models import Order, OrderEvent, Shop
-from returns import actions, photos
+from orders.actors import Actor
+from orders.models import Order, Shop
+from returns import actions, events, photos
 from returns.models import Condition, ReturnPolicy, ReturnReason, ReturnRequest
 from tests.factories import add_line, make_order, make_shop, ship
 
 Status = ReturnRequest.Status
 CHANGELIST = "admin:returns_returnrequest_changelist"
+TEST_AGENT = Actor(Actor.AGENT, "test")
+ROOT = Actor(Actor.AGENT, "root")  # the superuser `admin_client` logs in as
 
 
 @pytest.fixture(autouse=True)
@@ -95,17 +98,17 @@ def shown(response: Any) -> list[str]:
 
 def test_each_queue_lists_its_returns(admin_client: Client, shop: Shop) -> None:
     requested = make_return(shop)
-    approved = actions.approve(request=make_return(shop), actor="agent:test")
-    in_transit = actions.approve(request=make_return(shop), actor="agent:test")
+    approved = actions.approve(request=make_return(shop), actor=TEST_AGENT)
+    in_transit = actions.approve(request=make_return(shop), actor=TEST_AGENT)
     ReturnRequest.objects.filter(pk=in_transit.pk).update(status=Status.IN_TRANSIT)
     received = actions.mark_received(
-        request=actions.approve(request=make_return(shop), actor="agent:test"),
-        actor="agent:test",
+        request=actions.approve(request=make_return(shop), actor=TEST_AGENT),
+        actor=TEST_AGENT,
         conditions={},
     )
-    declined = actions.decline(request=make_return(shop), actor="agent:test", reason="Worn.")
+    declined = actions.decline(request=make_return(shop), actor=TEST_AGENT, reason="Worn.")
     failed = make_return(shop)
-    actions.mark_sync_failed(request=failed, code="user_error", message="Line not fulfilled")
+    actions.mark_sync_failed(request=failed, code="rejected", detail="Line not fulfilled")
 
     assert listed(admin_client, queue="requested") == {requested.number, failed.number}
     assert listed(admin_client, queue="awaiting_arrival") == {approved.number, in_transit.number}
@@ -175,21 +178,21 @@ def test_approve_moves_the_return_and_logs_the_agent(admin_client: Client, shop:
     response = act(admin_client, "approve_selected", [requested])
     assert "1 return approved." in shown(response)
     requested.refresh_from_db()
-    assert requested.status == Status.APPROVED and requested.decided_by == "agent:root"
-    event = requested.order.events.get(kind=OrderEvent.Kind.RETURN_APPROVED)
-    assert event.actor == "agent:root" and event.data["request"] == requested.number
+    assert requested.status == Status.APPROVED and requested.decided_by == ROOT
+    event = requested.order.events.get(kind=events.APPROVED.name)
+    assert event.actor == ROOT and event.subject == requested
 
 
 def test_approving_a_declined_return_is_refused_and_changes_nothing(
     admin_client: Client, shop: Shop
 ) -> None:
-    declined = actions.decline(request=make_return(shop), actor="agent:test", reason="Worn.")
-    events = declined.order.events.count()
+    declined = actions.decline(request=make_return(shop), actor=TEST_AGENT, reason="Worn.")
+    logged = declined.order.events.count()
     response = act(admin_client, "approve_selected", [declined])
     assert shown(response) == [f"{declined.number} cannot be approved: it is “Declined”."]
     declined.refresh_from_db()
-    assert declined.status == Status.DECLINED and declined.decided_by == "agent:test"
-    assert declined.order.events.count() == events
+    assert declined.status == Status.DECLINED and declined.decided_by == TEST_AGENT
+    assert declined.order.events.count() == logged
 
 
 def test_decline_without_a_reason_asks_again_and_changes_nothing(
@@ -218,8 +221,8 @@ def test_decline_with_a_reason_stores_it_for_the_shopper(admin_client: Client, s
     requested.refresh_from_db()
     assert requested.status == Status.DECLINED
     assert requested.decline_reason == "The tag was removed."
-    event = requested.order.events.get(kind=OrderEvent.Kind.RETURN_DECLINED)
-    assert event.actor == "agent:root" and event.data["reason"] == "The tag was removed."
+    event = requested.order.events.get(kind=events.DECLINED.name)
+    assert event.actor == ROOT and event.data["reason"] == "The tag was removed."
 
 
 def test_mark_received_stores_each_lines_condition(admin_client: Client, shop: Shop) -> None:
@@ -227,7 +230,7 @@ def test_mark_received_stores_each_lines_condition(admin_client: Client, shop: S
     first, second = order.lines.order_by("pk")
     approved = actions.approve(
         request=actions.request_return(order=order, items=[item(first.pk), item(second.pk)]),
-        actor="agent:test",
+        actor=TEST_AGENT,
     )
     still_requested = make_return(shop)
     lines = list(approved.lines.order_by("pk"))
@@ -251,12 +254,12 @@ def test_mark_received_stores_each_lines_condition(admin_client: Client, shop: S
     approved.refresh_from_db()
     assert approved.status == Status.RECEIVED
     assert [line.condition for line in approved.lines.order_by("pk")] == ["as_new", "damaged"]
-    event = approved.order.events.get(kind=OrderEvent.Kind.RETURN_RECEIVED)
-    assert event.actor == "agent:root"
+    event = approved.order.events.get(kind=events.RECEIVED.name)
+    assert event.actor == ROOT
 
 
 def test_mark_received_needs_every_condition(admin_client: Client, shop: Shop) -> None:
-    approved = actions.approve(request=make_return(shop), actor="agent:test")
+    approved = actions.approve(request=make_return(shop), actor=TEST_AGENT)
     response = act(admin_client, "receive_selected", [approved], confirm="yes")
     assert "admin/returns/receive.html" in [t.name for t in response.templates]
     approved.refresh_from_db()
@@ -273,17 +276,17 @@ def test_mark_received_refuses_returns_not_on_their_way(admin_client: Client, sh
 
 def test_retry_clears_the_failure_and_logs_the_agent(admin_client: Client, shop: Shop) -> None:
     failed = make_return(shop)
-    actions.mark_sync_failed(request=failed, code="user_error", message="Line not fulfilled")
+    actions.mark_sync_failed(request=failed, code="rejected", detail="Line not fulfilled")
     fine = make_return(shop)
     response = act(admin_client, "retry_selected", [failed, fine])
     messages = shown(response)
     assert "1 return sent to Shopify again." in messages
     assert f"{fine.number} has no failure to send again." in messages
     failed.refresh_from_db()
-    assert failed.sync_failure == "" and failed.sync_failure_text == ""
-    event = failed.order.events.get(kind=OrderEvent.Kind.RETURN_SYNC_RETRIED)
-    assert event.actor == "agent:root"
-    assert not fine.order.events.filter(kind=OrderEvent.Kind.RETURN_SYNC_RETRIED).exists()
+    assert failed.failure_code == "" and failed.failure_detail == ""
+    event = failed.order.events.get(kind=events.RETRIED.name)
+    assert event.actor == ROOT
+    assert not fine.order.events.filter(kind=events.RETRIED.name).exists()
 
 
 # The return's page, and its photos.
@@ -302,7 +305,7 @@ def photo_url(request: ReturnRequest) -> str:
 def test_the_return_page_is_read_only_and_shows_lines_amounts_and_log(
     admin_client: Client, with_photo: ReturnRequest
 ) -> None:
-    actions.mark_sync_failed(request=with_photo, code="user_error", message="Line not fulfilled")
+    actions.mark_sync_failed(request=with_photo, code="rejected", detail="Line not fulfilled")
     response = admin_client.get(reverse("admin:returns_returnrequest_change", args=[with_photo.pk]))
     assert response.status_code == 200
     text = response.text
@@ -310,7 +313,7 @@ def test_the_return_page_is_read_only_and_shows_lines_amounts_and_log(
     assert f'href="{photo_url(with_photo)}"' in text  # the photo, as a thumbnail link
     assert "$29.00" in text  # the amounts the shopper agreed to
     assert "Line not fulfilled" in text  # Shopify's failure, also in the audit log
-    assert "You asked to return items" in text  # audit log
+    assert "Return requested · the shopper" in text  # audit log, as agents read it
     assert 'name="_save"' not in text and 'name="number"' not in text
     assert (
         admin_client.post(

@@ -10,7 +10,15 @@ import requests
 
 from shopify import documents
 from shopify.bucket import RedisBucket
-from shopify.client import Client, Permanent, Throttled, Transient, UserError, UserErrors
+from shopify.client import (
+    Client,
+    Permanent,
+    RateLimited,
+    Throttled,
+    Transient,
+    UserError,
+    UserErrors,
+)
 from tests.shopify.replay import Replay, capture, throttled
 
 DOMAIN = "northwind.myshopify.com"
@@ -101,7 +109,7 @@ def test_throttled_too_often_gives_up_as_throttled(client: Client, replay: Repla
         replay.answer(throttled(requested=752, available=0))
     with pytest.raises(Throttled) as raised:
         client.query(documents.SHOP)
-    assert isinstance(raised.value, Transient)  # RQ retries it later
+    assert isinstance(raised.value, Transient)  # the outbox tries again later
     assert len(replay.sent) == 6
 
 
@@ -155,8 +163,9 @@ def test_shopifys_internal_error_at_http_200_is_transient(client: Client, replay
 def test_retry_after_is_bounded(client: Client, replay: Replay) -> None:
     for _ in range(4):
         replay.answer({"errors": "Exceeded"}, status=429)
-    with pytest.raises(Transient):
+    with pytest.raises(RateLimited) as raised:
         client.query(documents.SHOP)
+    assert isinstance(raised.value, Transient)  # the outbox tries again later
     assert len(replay.sent) == 4
 
 

@@ -1,65 +1,42 @@
-"""What an item can be exchanged for: its product's other variants, read from Shopify.
+"""What an order line could become: its product's other variants, read from Shopify.
 
-The mirror keeps orders, not the catalogue, so variants are read live (`documents.PRODUCT_VARIANTS`)
-and cached for a minute while the shopper moves through the flow. Submitting reads them again,
-uncached: a size may have sold out between choosing it and confirming.
+The mirror keeps orders, not the catalogue, so variants are read live (`calls.product_variants`)
+and cached for a minute while the shopper moves through a flow (an exchange, a size swap).
+Submitting reads them again, uncached: a size may have sold out between choosing and confirming.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from decimal import Decimal
 
 from django.core.cache import cache
 from django.core.exceptions import ObjectDoesNotExist
 
 from orders.models import LineItem, Shop
-from shopify import documents
+from shopify import calls
+from shopify.calls import Variant
 from shopify.client import Client, ShopifyError
-from shopify.ingest import gid_number
 
 logger = logging.getLogger(__name__)
 
 CACHE_SECONDS = 60
 
 
-@dataclass(frozen=True)
-class Variant:
-    id: int
-    title: str
-    price: Decimal
-    available: bool
-
-
 class Unavailable(Exception):
-    """Shopify could not be asked: exchanges cannot be offered right now."""
+    """Shopify could not be asked: other variants cannot be offered right now."""
 
 
 def variants(shop: Shop, product_id: int, *, fresh: bool = False) -> list[Variant]:
     """Every variant of the product, in Shopify's order. Raises `Unavailable`."""
-    key = f"returns:variants:{shop.pk}:{product_id}"
+    key = f"shopify:variants:{shop.pk}:{product_id}"
     cached = None if fresh else cache.get(key)
     if cached is not None:
         return cached
     try:
-        product = (
-            Client.for_shop(shop)
-            .query(documents.PRODUCT_VARIANTS, {"id": f"gid://shopify/Product/{product_id}"})
-            .get("product")
-        )
+        found = calls.product_variants(Client.for_shop(shop), product_id)
     except (ShopifyError, ObjectDoesNotExist) as error:  # Shopify down, or no credentials
         logger.info("variants of product %s not read: %s", product_id, error)
         raise Unavailable from error
-    found = [
-        Variant(
-            id=gid_number(node["id"]) or 0,
-            title=node["title"],
-            price=Decimal(str(node["price"])),
-            available=bool(node["availableForSale"]),
-        )
-        for node in ((product or {}).get("variants") or {}).get("nodes") or []
-    ]
     cache.set(key, found, CACHE_SECONDS)
     return found
 
@@ -76,7 +53,7 @@ def exchange_options(line: LineItem, *, fresh: bool = False) -> list[Variant]:
 
 
 def still_in_stock(line: LineItem, variant_id: int | None) -> bool:
-    """Is the variant chosen for an exchange still for sale, read fresh from Shopify? Raises
+    """Is the variant chosen instead still for sale, read fresh from Shopify? Raises
     `Unavailable` when Shopify cannot be asked."""
     chosen = next((v for v in exchange_options(line, fresh=True) if v.id == variant_id), None)
     return chosen is not None and chosen.available

@@ -1,0 +1,45 @@
+"""The events of order changes: "edits.<kind>.<step>" for each kind of change
+(`edits.address.applied`), and the warehouse's hold. Agents read the first label; the shopper
+reads the second."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from orders import events
+from orders.events import EventKind
+
+STEPS = {
+    "requested": (_("Change requested"), _("You asked for a change")),
+    "approved": (_("Change approved"), _("Your change was approved")),
+    "rejected": (_("Change rejected"), _("Your change was not approved")),
+    "withdrawn": (_("Change withdrawn by the shopper"), _("You withdrew a change")),
+    "applied": (_("Change made in Shopify"), _("Your change was made")),
+    "failed": (_("Change could not be made"), _("A change could not be made")),
+    "retried": (_("Change sent to Shopify again"), None),
+    "by_shop": (_("The shop had already done it in Shopify"), _("The shop had already done it")),
+}
+
+
+def register_kind(code: str) -> None:
+    """The events of one change kind."""
+    for step, (staff, shopper) in STEPS.items():
+        events.register(f"edits.{code}.{step}", staff=staff, shopper=shopper)
+
+
+def of(code: str, step: str) -> EventKind:
+    """The event of `step` for the change kind `code`."""
+    if step not in STEPS:
+        raise ValueError(f"no such step of a change: {step}")
+    return events.kind(f"edits.{code}.{step}")
+
+
+CONFIRMED = events.register(
+    "edits.confirmed",
+    staff=_("The shopper confirmed the order"),
+    shopper=_("You confirmed that everything is right"),
+)
+HOLD_PLACED = events.register(
+    "edits.hold.placed", staff=_("The warehouse was asked to wait for the address window")
+)
+HOLD_RELEASED = events.register("edits.hold.released", staff=_("The warehouse may go on"))

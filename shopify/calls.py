@@ -1,0 +1,416 @@
+"""Typed calls of the Admin API: the only place that builds Shopify's ids and variables and reads
+its answers for the apps above. An app says "cancel order 123, restock, refund" and gets back
+plain values; it never sees a gid, a GraphQL variable or a node.
+
+Every call raises what `Client` raises (`Transient`, `Permanent`, `UserErrors`); an order or a
+return that no longer exists in Shopify is `Permanent`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from orders.addresses import ADDRESS_FIELDS
+from shopify import documents
+from shopify.client import Client, Permanent
+from shopify.ingest import gid_number
+
+
+def gid(kind: str, number: int) -> str:
+    """("Order", 123) -> gid://shopify/Order/123, how the Admin API names things."""
+    return f"gid://shopify/{kind}/{number}"
+
+
+# Orders.
+
+SHIPPED = {"SUCCESS"}
+PREPARING = {"PENDING", "OPEN"}
+# What happened to the shopper's money, from Shopify's displayFinancialStatus.
+PAYMENT = {"REFUNDED": "refunded", "PARTIALLY_REFUNDED": "refunded", "VOIDED": "voided"}
+
+
+@dataclass(frozen=True)
+class OrderState:
+    """The order as Shopify has it now: how far fulfilment has gone, and what a change replaces."""
+
+    cancelled: bool
+    cancel_reason: str  # Shopify's OrderCancelReason, e.g. "CUSTOMER"
+    warehouse_started: bool
+    shipped: bool
+    delivered: bool
+    payment: str  # "refunded", "voided" (an authorisation released: nothing charged), or "kept"
+    email: str
+    phone: str
+    shipping_address: dict[str, str]  # the mirror's REST keys
+    open_fulfillment_orders: tuple[str, ...]  # ids of those the warehouse has not started
+
+
+def order_state(client: Client, order_id: int) -> OrderState:
+    node = client.query(documents.ORDER_STATE, {"id": gid("Order", order_id)}).get("order")
+    if node is None:
+        raise Permanent(f"order {order_id} no longer exists in Shopify")
+    fulfillment_orders = (node.get("fulfillmentOrders") or {}).get("nodes") or []
+    fulfillments = node.get("fulfillments") or []
+    shipped = [f for f in fulfillments if f.get("status") in SHIPPED]
+    address = node.get("shippingAddress") or {}
+    return OrderState(
+        cancelled=bool(node.get("cancelledAt")),
+        cancel_reason=node.get("cancelReason") or "",
+        warehouse_started=any(
+            fo["status"] in ("IN_PROGRESS", "CLOSED") for fo in fulfillment_orders
+        )
+        or any(f.get("status") in PREPARING | SHIPPED for f in fulfillments),
+        shipped=bool(shipped),
+        delivered=bool(shipped)
+        and node.get("displayFulfillmentStatus") == "FULFILLED"
+        and all(f.get("deliveredAt") for f in shipped),
+        payment=PAYMENT.get(node.get("displayFinancialStatus") or "", "kept"),
+        email=node.get("email") or "",
+        phone=node.get("phone") or "",
+        shipping_address={key: address.get(name) or "" for key, name in ADDRESS_FIELDS},
+        open_fulfillment_orders=tuple(
+            fo["id"] for fo in fulfillment_orders if fo.get("status") == "OPEN"
+        ),
+    )
+
+
+def mailing_address(address: dict[str, Any]) -> dict[str, Any]:
+    """The mirror's REST-shaped address -> Shopify's MailingAddressInput (which names the
+    country's code `countryCode`, where the address it reads back says `countryCodeV2`). The
+    country follows its code, and the province its code where there is one."""
+    fields = {
+        ("countryCode" if name == "countryCodeV2" else name): address.get(key) or None
+        for key, name in ADDRESS_FIELDS
+        if key not in ("country", "province")
+    }
+    if not fields["provinceCode"] and address.get("province"):
+        fields["province"] = address["province"]
+    return fields
+
+
+def update_order(
+    client: Client,
+    order_id: int,
+    *,
+    shipping_address: dict[str, Any] | None = None,
+    contact: dict[str, str | None] | None = None,
+) -> None:
+    """orderUpdate with only what is given: the address whole, and of the contact details
+    ("email", "phone") only the keys present."""
+    values: dict[str, Any] = {"id": gid("Order", order_id)}
+    if shipping_address is not None:
+        values["shippingAddress"] = mailing_address(shipping_address)
+    for key, value in (contact or {}).items():
+        if key not in ("email", "phone"):
+            raise ValueError(f"{key} is not a contact detail")
+        values[key] = value
+    client.mutate(documents.ORDER_UPDATE, {"input": values}, payload="orderUpdate")
+
+
+def cancel_order(
+    client: Client,
+    order_id: int,
+    *,
+    restock: bool,
+    refund: bool,
+    notify: bool,
+    staff_note: str = "",
+    reason: str = "CUSTOMER",
+) -> None:
+    client.mutate(
+        documents.ORDER_CANCEL,
+        {
+            "orderId": gid("Order", order_id),
+            "reason": reason,
+            "restock": restock,
+            "refundMethod": {"originalPaymentMethodsRefund": refund},
+            "notifyCustomer": notify,
+            "staffNote": staff_note[:255] or None,  # Shopify refuses a longer note
+        },
+        payload="orderCancel",
+    )
+
+
+def add_tags(client: Client, order_id: int, tags: Iterable[str]) -> None:
+    client.mutate(
+        documents.TAGS_ADD, {"id": gid("Order", order_id), "tags": list(tags)}, payload="tagsAdd"
+    )
+
+
+def hold_fulfillment_order(
+    client: Client, fulfillment_order: str, *, handle: str, note: str
+) -> str:
+    """Our hold, under our own handle; the hold's id, to release exactly it later."""
+    result = client.mutate(
+        documents.FULFILLMENT_ORDER_HOLD,
+        {
+            "id": fulfillment_order,
+            "fulfillmentHold": {"reason": "OTHER", "reasonNotes": note, "handle": handle},
+        },
+        payload="fulfillmentOrderHold",
+    )
+    return result["fulfillmentHold"]["id"]
+
+
+def release_hold(client: Client, fulfillment_order: str, hold: str) -> None:
+    client.mutate(
+        documents.FULFILLMENT_ORDER_RELEASE_HOLD,
+        {"id": fulfillment_order, "holdIds": [hold]},
+        payload="fulfillmentOrderReleaseHold",
+    )
+
+
+# Returns.
+
+
+@dataclass(frozen=True)
+class ParcelLine:
+    """Some of an order line, in one parcel (Shopify's fulfillment line item)."""
+
+    id: str
+    line_item_id: int
+    quantity: int
+    shipped: bool
+
+
+@dataclass(frozen=True)
+class Return:
+    """A return as Shopify has it."""
+
+    id: int
+    name: str
+    status: str  # REQUESTED, OPEN, DECLINED, CLOSED, CANCELED
+    items: tuple[tuple[str, int], ...]  # (parcel line id, quantity)
+    processed: bool = False  # every item processed (refunded, credited or exchanged)
+    decline_note: str = ""
+
+    @property
+    def holds_items(self) -> bool:
+        """Its items count as taken (they cannot be returned again)."""
+        return self.status in ("REQUESTED", "OPEN", "CLOSED")
+
+
+@dataclass(frozen=True)
+class ReturnableItems:
+    """What was shipped of an order, parcel by parcel, and the returns it already has."""
+
+    parcel_lines: tuple[ParcelLine, ...]
+    returns: tuple[Return, ...]
+
+    def free(self) -> dict[int, list[tuple[str, int]]]:
+        """Order line id -> (parcel line id, quantity not held by a return), shipped parcels
+        only, in Shopify's order."""
+        held: dict[str, int] = {}
+        for ret in self.returns:
+            if ret.holds_items:
+                for key, quantity in ret.items:
+                    held[key] = held.get(key, 0) + quantity
+        free: dict[int, list[tuple[str, int]]] = {}
+        for part in self.parcel_lines:
+            left = part.quantity - held.get(part.id, 0)
+            if part.shipped and left > 0:
+                free.setdefault(part.line_item_id, []).append((part.id, left))
+        return free
+
+    def items_of(self, ret: Return) -> dict[int, int]:
+        """Order line id -> quantity, of one return."""
+        line_of = {part.id: part.line_item_id for part in self.parcel_lines}
+        items: dict[int, int] = {}
+        for key, quantity in ret.items:
+            if key in line_of:
+                items[line_of[key]] = items.get(line_of[key], 0) + quantity
+        return items
+
+
+@dataclass(frozen=True)
+class ReturnItem:
+    """One parcel line going back, as `returnRequest` and `returnCreate` take it."""
+
+    parcel_line: str
+    quantity: int
+    reason: str  # Shopify's ReturnReason
+    note: str = ""
+    restocking_fee_percent: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class Money:
+    amount: Decimal
+    currency: str
+
+
+@dataclass(frozen=True)
+class Exchange:
+    variant_id: int
+    quantity: int
+
+
+def returnable_items(client: Client, order_id: int) -> ReturnableItems:
+    node = client.query(documents.RETURNABLE_ITEMS, {"id": gid("Order", order_id)}).get("order")
+    if node is None:
+        raise Permanent(f"order {order_id} no longer exists in Shopify")
+    parcel_lines = tuple(
+        ParcelLine(
+            id=part["id"],
+            line_item_id=gid_number(part["lineItem"]["id"]) or 0,
+            quantity=int(part["quantity"]),
+            shipped=fulfillment.get("status") in SHIPPED,
+        )
+        for fulfillment in node.get("fulfillments") or []
+        for part in (fulfillment.get("fulfillmentLineItems") or {}).get("nodes") or []
+    )
+    returns = tuple(_return(ret) for ret in (node.get("returns") or {}).get("nodes") or [])
+    return ReturnableItems(parcel_lines, returns)
+
+
+def return_state(client: Client, return_id: int) -> Return | None:
+    node = client.query(documents.RETURN_STATE, {"id": gid("Return", return_id)}).get("return")
+    return _return(node) if node else None
+
+
+def request_return(
+    client: Client, order_id: int, items: list[ReturnItem], *, shipping_fee: Money | None
+) -> Return:
+    """returnRequest: REQUESTED, for the merchant to approve. It takes no exchange items."""
+    result = client.mutate(
+        documents.RETURN_REQUEST,
+        {
+            "input": {
+                "orderId": gid("Order", order_id),
+                "returnLineItems": [{**_item(item), "customerNote": item.note} for item in items],
+                "returnShippingFee": _fee(shipping_fee),
+            }
+        },
+        payload="returnRequest",
+    )
+    return _return(result["return"])
+
+
+def create_return(
+    client: Client,
+    order_id: int,
+    items: list[ReturnItem],
+    *,
+    exchanges: list[Exchange],
+    shipping_fee: Money | None,
+) -> Return:
+    """returnCreate: OPEN at once, with the variants sent in exchange."""
+    result = client.mutate(
+        documents.RETURN_CREATE,
+        {
+            "returnInput": {
+                "orderId": gid("Order", order_id),
+                "returnLineItems": [
+                    {**_item(item), "returnReasonNote": item.note} for item in items
+                ],
+                "exchangeLineItems": [
+                    {"variantId": gid("ProductVariant", e.variant_id), "quantity": e.quantity}
+                    for e in exchanges
+                ]
+                or None,
+                "returnShippingFee": _fee(shipping_fee),
+            }
+        },
+        payload="returnCreate",
+    )
+    return _return(result["return"])
+
+
+def approve_return(client: Client, return_id: int) -> Return:
+    result = client.mutate(
+        documents.RETURN_APPROVE_REQUEST,
+        {"input": {"id": gid("Return", return_id), "notifyCustomer": False}},
+        payload="returnApproveRequest",
+    )
+    return _return(result["return"])
+
+
+def decline_return(client: Client, return_id: int, *, note: str) -> Return:
+    result = client.mutate(
+        documents.RETURN_DECLINE_REQUEST,
+        {
+            "input": {
+                "id": gid("Return", return_id),
+                "declineReason": "OTHER",
+                "declineNote": note[:255] or None,
+                "notifyCustomer": False,  # the portal tells the shopper, in their language
+            }
+        },
+        payload="returnDeclineRequest",
+    )
+    return _return(result["return"])
+
+
+def cancel_return(client: Client, return_id: int) -> Return:
+    result = client.mutate(
+        documents.RETURN_CANCEL, {"id": gid("Return", return_id)}, payload="returnCancel"
+    )
+    return _return(result["return"])
+
+
+def _return(node: dict[str, Any]) -> Return:
+    items = [
+        item
+        for item in (node.get("returnLineItems") or {}).get("nodes") or []
+        if (item.get("fulfillmentLineItem") or {}).get("id")
+    ]
+    return Return(
+        id=gid_number(node["id"]) or 0,
+        name=node.get("name") or "",
+        status=node["status"],
+        items=tuple((item["fulfillmentLineItem"]["id"], int(item["quantity"])) for item in items),
+        processed=bool(items)
+        and all(int(item.get("processedQuantity") or 0) >= int(item["quantity"]) for item in items),
+        decline_note=(node.get("decline") or {}).get("note") or "",
+    )
+
+
+def _item(item: ReturnItem) -> dict[str, Any]:
+    value: dict[str, Any] = {
+        "fulfillmentLineItemId": item.parcel_line,
+        "quantity": item.quantity,
+        "returnReason": item.reason,
+    }
+    if item.restocking_fee_percent:
+        value["restockingFee"] = {"percentage": float(item.restocking_fee_percent)}
+    return value
+
+
+def _fee(fee: Money | None) -> dict[str, Any] | None:
+    if not fee or not fee.amount:
+        return None
+    return {"amount": {"amount": str(fee.amount), "currencyCode": fee.currency}}
+
+
+# The catalogue.
+
+
+@dataclass(frozen=True)
+class Variant:
+    id: int
+    title: str
+    price: Decimal  # in the shop's currency: Shopify's `ProductVariant.price`
+    available: bool
+    options: dict[str, str] = field(default_factory=dict)
+
+
+def product_variants(client: Client, product_id: int) -> list[Variant]:
+    """Every variant of the product, in Shopify's order; none when the product is gone."""
+    product = client.query(documents.PRODUCT_VARIANTS, {"id": gid("Product", product_id)}).get(
+        "product"
+    )
+    return list(_variants(product or {}))
+
+
+def _variants(product: dict[str, Any]) -> Iterator[Variant]:
+    for node in (product.get("variants") or {}).get("nodes") or []:
+        yield Variant(
+            id=gid_number(node["id"]) or 0,
+            title=node["title"],
+            price=Decimal(str(node["price"])),
+            available=bool(node["availableForSale"]),
+            options={o["name"]: o["value"] for o in node.get("selectedOptions") or []},
+        )
