@@ -16,22 +16,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from edits import events, holds, kinds, rules
+from edits.kinds.base import ChangeKind
 from edits.models import ChangeRequest, EditPolicy, WarehouseHold
 from orders.actors import SHOPIFY, SHOPPER, SYSTEM, Actor
 from orders.decisions import Decision, NotAllowed
 from orders.models import Order
 from orders.requests import WrongState
 from shopify import outbox, queue
-
-if TYPE_CHECKING:
-    from edits.kinds.base import ChangeKind
 
 Status = ChangeRequest.Status
 

@@ -142,7 +142,7 @@ class ChangeRequestAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("kind"), ordering="kind")
     def kind_label(self, change: ChangeRequest) -> str:
-        return change.kind_label
+        return str(kinds.get(change.kind).label)
 
     @admin.display(description=_("audit log"))
     def audit_log(self, change: ChangeRequest) -> str:

@@ -446,7 +446,7 @@ class AreaField(forms.ChoiceField):
 
 class AddressForm(forms.Form):
     """A delivery address for one destination country; the country itself is not edited here
-    (`rules.can_ship_to` decides whether it may change)."""
+    (the address kind's `check` decides whether it may change)."""
 
     NAME_FIELDS = ("first_name", "last_name")
     LIMITED_LINES = ("company", "address1", "address2", "city")

@@ -15,7 +15,7 @@ import logging
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from edits import events, kinds, rules
+from edits import events, kinds
 from edits.models import EditPolicy, WarehouseHold
 from orders.actors import SYSTEM
 from orders.models import Order
@@ -38,7 +38,7 @@ def place(order_id: int) -> int:
     address = kinds.get("address")
     if not policy.hold_during_window or not address.decide(order, policy, now=timezone.now()):
         return 0  # nothing the shopper could change: no reason to make the warehouse wait
-    closing = rules.closes_at(address, order, policy)
+    closing = address.closes_at(order, policy)
     if timezone.now() >= closing or order.warehouse_holds.filter(released_at=None).exists():
         return 0
     client = Client.for_shop(order.shop)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -18,13 +18,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from edits import kinds
 from orders.models import Order, Shop
 from orders.requests import Request
 from shopify import refusals
-
-if TYPE_CHECKING:
-    from edits.kinds.base import ChangeKind
 
 
 class Until(models.TextChoices):
@@ -154,7 +150,8 @@ class EditPolicy(models.Model):
 
 class ChangeRequest(Request):
     """One change the shopper (or an agent for them) asked for. What it changes is its kind's
-    business (`edits.kinds`); how it reaches Shopify is the outbox's (`Request`)."""
+    business (`edits.kinds`: its words too, through the `change_kinds` template filters); how it
+    reaches Shopify is the outbox's (`Request`)."""
 
     class Status(models.TextChoices):
         AWAITING_APPROVAL = "awaiting_approval", _("Waiting for approval")
@@ -216,21 +213,7 @@ class ChangeRequest(Request):
         ]
 
     def __str__(self) -> str:
-        return f"{self.order} {self.kind_label} ({self.status_label})"
-
-    @property
-    def change_kind(self) -> ChangeKind:
-        return kinds.get(self.kind)
-
-    @property
-    def kind_label(self) -> str:
-        return str(self.change_kind.label)
-
-    @property
-    def status_label(self) -> str:
-        """The status as the shopper reads it, in the words of its kind ("Cancelled by the
-        shop")."""
-        return str(self.change_kind.status_labels.get(self.status) or self.get_status_display())
+        return f"{self.order} {self.kind} ({self.get_status_display()})"
 
     @property
     def is_open(self) -> bool:

@@ -18,10 +18,12 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from edits import actions, kinds, rules
+from edits import actions, kinds
+from edits.kinds.base import Page
 from edits.models import ChangeRequest, EditPolicy
-from edits.pages import Page
 from orders import access, live, page_cache
+from orders.actors import SHOPPER
+from orders.decisions import Decision, NotAllowed
 from orders.models import Order
 from orders.requests import WrongState
 from orders.views import activate_language
@@ -35,7 +37,7 @@ def render_changes(order: Order, policy: EditPolicy, *, now: datetime) -> tuple[
     for kind in kinds.every():
         decision = kind.decide(order, policy, now=now)
         if decision:
-            closing = rules.closes_at(kind, order, policy)
+            closing = kind.closes_at(order, policy)
             expires = min(expires, int((closing - now).total_seconds()) + 1)
         offers.append({"kind": kind, "decision": decision})
     held = [hold for hold in order.warehouse_holds.all() if hold.released_at is None]
@@ -82,12 +84,36 @@ def changes_part(request: HttpRequest, order: Order) -> live.Part:
 
 @require_http_methods(["GET", "POST"])
 def change(request: HttpRequest, token: str, code: str) -> HttpResponse:
-    """A kind's page: the rule's refusal when it says no, otherwise the kind's own form."""
+    """A kind's page: the rule's refusal when it says no, otherwise the kind's own form; once
+    the form is valid, the change is asked for (under the order's lock, the rule asked again)
+    and the shopper goes back to the order page to watch it reach the shop."""
     kind = kinds.get(code)
     page = Page.open(request, token, kind)
     if not page.decision:
-        return page.refused(page.decision)
-    return kind.page(page)
+        return refused(page, page.decision)
+    asked = kind.page(page)
+    if isinstance(asked, HttpResponse):
+        return asked
+    try:
+        actions.request_change(order=page.order, kind=kind, after=asked, actor=SHOPPER)
+    except NotAllowed as refusal:
+        return refused(page, refusal.decision)
+    return back_to_order(token)
+
+
+def refused(page: Page, decision: Decision) -> HttpResponse:
+    if decision.code == "already_requested":
+        # A double submission, or a second tab: the first request stands; show it.
+        return back_to_order(page.token)
+    return render(
+        page.request,
+        "orders/refused.html",
+        {"order": page.order, "shop": page.order.shop, "decision": decision},
+    )
+
+
+def back_to_order(token: str) -> HttpResponse:
+    return redirect(f"/o/{token}/#actions")
 
 
 @require_http_methods(["GET", "POST"])
@@ -101,7 +127,7 @@ def withdraw(request: HttpRequest, token: str, pk: int) -> HttpResponse:
         # An agent may have decided meanwhile: the order page then shows what happened.
         with contextlib.suppress(WrongState):
             actions.withdraw(request=change)
-        return redirect(f"/o/{token}/#actions")
+        return back_to_order(token)
     return render(
         request, "edits/withdraw.html", {"order": order, "shop": order.shop, "change": change}
     )
@@ -116,5 +142,5 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         if held:
             actions.confirm_order(order=order)
-        return redirect(f"/o/{token}/#actions")
+        return back_to_order(token)
     return render(request, "edits/confirm.html", {"order": order, "shop": order.shop, "held": held})

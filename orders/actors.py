@@ -103,11 +103,10 @@ class ActorField(models.CharField):
         return Actor.parse(value) if value else None
 
     def get_prep_value(self, value: Any) -> str:
-        if value is None or value == "":
+        """An Actor as its key; text as it is (a query by key: `actor="agent:alice"`)."""
+        if value is None:
             return ""
-        if isinstance(value, Actor):
-            return value.key
-        return Actor.parse(str(value)).key
+        return value.key if isinstance(value, Actor) else str(value)
 
     def get_default(self) -> Any:
         default = super().get_default()

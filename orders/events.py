@@ -24,17 +24,24 @@ import fnmatch
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from django.db import transaction
 from django.utils.functional import Promise
 
-if TYPE_CHECKING:
-    from orders.models import OrderEvent
-
 logger = logging.getLogger(__name__)
 
-Subscriber = Callable[["OrderEvent"], None]
+
+class Event(Protocol):
+    """What a subscriber is handed: an `orders.models.OrderEvent`."""
+
+    kind: str
+    data: dict[str, Any]
+    subject_id: int | None
+    order_id: int
+
+
+Subscriber = Callable[[Event], None]
 
 
 @dataclass(frozen=True)
@@ -88,7 +95,7 @@ def subscribers_for(name: str) -> list[Subscriber]:
     return [fn for pattern, fn in _subscribers if fnmatch.fnmatchcase(name, pattern)]
 
 
-def publish(event: OrderEvent) -> None:
+def publish(event: Event) -> None:
     """Hand the event to its subscribers once the transaction commits. One failing subscriber
     does not keep the others from hearing."""
     listeners = subscribers_for(event.kind)

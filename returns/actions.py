@@ -370,7 +370,7 @@ def record_shopify(*, request: ReturnRequest, found: calls.Return) -> ReturnRequ
 
 
 @transaction.atomic
-def mark_sync_failed(
+def mark_failed(
     *, request: ReturnRequest, code: str, detail: str = "", fields: Sequence[str] = ()
 ) -> ReturnRequest:
     """Shopify refused, or could not be reached for too long: an agent looks (and retries)."""

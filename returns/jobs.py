@@ -72,7 +72,7 @@ CHANNEL = outbox.register(
         name="returns.return",
         model=ReturnRequest,
         deliver=deliver,
-        fail=actions.mark_sync_failed,
+        fail=actions.mark_failed,
         still_due=lambda request: request.shopify_step is not None,
         refused=refused,
     )

@@ -1,7 +1,8 @@
 """Sending work to the RQ workers, after the transaction that asked for it has committed.
 
 A job never runs before the row it names is visible, and a rolled-back transaction sends
-nothing. Without REDIS_URL (the demo) the job runs in this process right after commit. When Redis
+nothing. Without REDIS_URL (the demo) the job runs in this process right after commit (a job for
+later, on a timer thread). When Redis
 cannot be reached the record it names stays as it is, unprocessed, and a sweeper sends it again:
 nothing is lost, only late.
 """
@@ -10,13 +11,14 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, transaction
 
 logger = logging.getLogger(__name__)
 
@@ -64,8 +66,12 @@ def _send(
     at: datetime | None = None,
 ) -> None:
     if not settings.REDIS_URL:
-        if at is not None:
-            return  # the demo without Redis has no scheduler: the sweeper sends it when due
+        if at is not None:  # the demo without Redis: a timer in this process plays the scheduler
+            delay = max(0.0, (at - datetime.now(UTC)).total_seconds())
+            timer = threading.Timer(delay, _in_thread, (func, args))
+            timer.daemon = True
+            timer.start()
+            return
         try:
             func(*args)
         except Exception:
@@ -95,6 +101,15 @@ def _send(
             rq_queue.enqueue(func, *args, **options)
     except RedisError:
         logger.warning("Redis unreachable: %s%r left for the sweeper", func.__name__, args)
+
+
+def _in_thread(func: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    try:
+        func(*args)
+    except Exception:
+        logger.exception("in-process job %s%r failed", func.__name__, args)
+    finally:
+        connections.close_all()  # this thread's own
 
 
 def _pending(job: Any, rq_queue: Any) -> bool:

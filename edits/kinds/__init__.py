@@ -1,18 +1,14 @@
 """The kinds of order change, one module each (`address`, `contact`, `cancellation`): its form
 and page, the snapshot it keeps, its rule and approval condition, and how it is sent to Shopify
 and verified (`base.ChangeKind`). Each module registers its kind here when `EditsConfig.ready()`
-imports it; everything else (the request, its events, the outbox, the live part, the admin) works
-from this registry.
+imports it; everything else (the request's events, the outbox, the live part, the admin, the
+URLs) works from this registry.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from edits import events
-
-if TYPE_CHECKING:
-    from edits.kinds.base import ChangeKind
+from edits.kinds.base import ChangeKind
 
 _kinds: dict[str, ChangeKind] = {}
 

@@ -15,9 +15,8 @@ from django.utils.translation import gettext_lazy as _
 
 from edits import kinds
 from edits.forms import AddressForm, WarehouseLimits
-from edits.kinds.base import ChangeKind, loose
+from edits.kinds.base import Asked, ChangeKind, Page, loose
 from edits.models import Approval, ChangeRequest, EditPolicy
-from edits.pages import Page
 from orders.decisions import Decision
 from orders.formatting import current_locale
 from orders.models import Order
@@ -71,7 +70,7 @@ class Address(ChangeKind):
 
     # The page.
 
-    def page(self, page: Page) -> HttpResponse:
+    def page(self, page: Page) -> HttpResponse | Asked:
         request, order, policy = page.request, page.order, page.policy
         country = order.country_code or ""
         countries = destination_countries() if policy.allow_country_change else []
@@ -107,7 +106,7 @@ class Address(ChangeKind):
         address = form.cleaned_address()
         if step != "confirm":
             return _page(page, form, preview=address, countries=countries)
-        return page.submit(address)
+        return address
 
     # Shopify.
 

@@ -1,9 +1,10 @@
 """What a kind of order change is made of. A kind subclasses `ChangeKind`, fills in its words and
-its three Shopify steps, and registers itself (`edits.kinds.register`):
+its Shopify steps, and registers itself (`edits.kinds.register`):
 
-- its page: the form the shopper fills in, handed to `pages.Page.submit` once valid;
+- its page: the form the shopper fills in; once valid, what the shopper asks for;
 - the snapshot it keeps of what the change replaces (`before`) and the terms it adds (`after`);
-- its rule and approval condition, on top of what every change asks (`edits.rules`);
+- its rule and approval condition: what every change asks (`decide`, the merchant's
+  `EditPolicy` applied to the mirror), and what the kind adds on top;
 - how it is sent to Shopify, and verified: is what the shopper saw still what Shopify has
   (`still_as_seen`), and did an attempt whose answer was lost already make it (`already_done`).
 
@@ -14,22 +15,28 @@ A new kind is one module like `contact.py`, its template, its translations, its 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
 from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
-from edits import rules
-from edits.models import ChangeRequest, EditPolicy
+from edits.models import Approval, ChangeRequest, EditPolicy, Until
+from edits.rules import Progress, refusal
+from orders import access
 from orders.decisions import Decision
+from orders.formatting import moment
 from orders.models import Order
+from orders.views import activate_language
 from shopify.calls import OrderState
 from shopify.client import Client
 from shopify.refusals import Refusal
 
-if TYPE_CHECKING:
-    from edits.pages import Page
+Asked = dict[str, Any]  # what the shopper asks for, as the request's `after` keeps it
 
 
 class ChangeKind:
@@ -54,19 +61,67 @@ class ChangeKind:
     # The rule.
 
     def decide(self, order: Order, policy: EditPolicy, *, now: datetime) -> Decision:
-        return rules.decide(self, order, policy, now=now)
+        """What every change asks: switched on, self-service, not asked already, within the
+        limit, fulfilment not too far, and the window open."""
+        rule = policy.rule(self.code)
+        if order.is_cancelled:
+            return refusal("cancelled")
+        if not rule.enabled:
+            return Decision.no("switched_off", self.contact_us)
+        blocked = {tag.casefold() for tag in policy.blocked_tags}
+        if {tag.casefold() for tag in order.tags} & blocked:
+            return Decision.no("blocked_tag", self.contact_us)
+        requests = list(order.change_requests.all())
+        if any(r.kind == self.code and r.is_open for r in requests):
+            return Decision.no(
+                "already_requested", _("You have already asked for this change. We are on it.")
+            )
+        counted = [r for r in requests if r.is_open or r.status == ChangeRequest.Status.APPLIED]
+        if len(counted) >= policy.max_changes_per_order:
+            return Decision.no(
+                "limit_reached",
+                _("This order has been changed as often as we can allow. Please contact us."),
+            )
+        fulfilment = self.progress_refusal(policy, Progress.of(order))
+        if fulfilment is not None:
+            return fulfilment
+        closing = self.closes_at(order, policy)
+        if now >= closing:
+            when = moment(closing, order.shop.zone, "short")
+            return Decision.no("window_closed", self.closed_at % {"time": when})
+        return Decision.yes()
 
-    def check(self, order: Order, policy: EditPolicy, after: dict[str, Any]) -> Decision:
+    def closes_at(self, order: Order, policy: EditPolicy) -> datetime:
+        return order.placed_at + policy.rule(self.code).window
+
+    def progress_refusal(self, policy: EditPolicy, progress: Progress) -> Decision | None:
+        """Has fulfilment gone further than the policy allows for this change? Asked of the
+        mirror when the shopper asks, and of Shopify's fresh answer just before it is sent."""
+        until = policy.rule(self.code).until
+        if progress.cancelled:
+            return refusal("cancelled")
+        if until == Until.WAREHOUSE_STARTS and progress.warehouse_started:
+            return refusal("warehouse_started")
+        if until == Until.FIRST_SHIPMENT and progress.shipped:
+            return refusal("shipped")
+        if until == Until.DELIVERY and progress.delivered:
+            return refusal("delivered")
+        return None
+
+    def check(self, order: Order, policy: EditPolicy, after: Asked) -> Decision:
         """What the shopper asks for, against the policy (another country...)."""
         return Decision.yes()
 
-    def progress_refusal(self, policy: EditPolicy, progress: rules.Progress) -> Decision | None:
-        return rules.progress_refusal(self, policy, progress)
+    def needs_approval(self, order: Order, policy: EditPolicy, *, after: Asked) -> bool:
+        """Whether an agent decides before the change is sent: the policy's setting for the
+        kind, and, when conditional, the order's total (a kind may add conditions)."""
+        approval = policy.rule(self.code).approval
+        if approval != Approval.CONDITIONAL:
+            return approval == Approval.ALWAYS
+        total = policy.approval_above_total
+        return total is not None and order.total > total
 
-    def needs_approval(self, order: Order, policy: EditPolicy, *, after: dict[str, Any]) -> bool:
-        return rules.needs_approval(self, order, policy, after=after)
-
-    def done_by_shop(self, progress: rules.Progress) -> bool:
+    def done_by_shop(self, progress: Progress) -> bool:
         """Has the shop itself already done what this change asks (cancelled the order)?"""
         return self.cancels_order and progress.cancelled
 
@@ -76,13 +131,15 @@ class ChangeKind:
         """What the order says now, for the side of the change being replaced."""
         return {}
 
-    def terms(self, policy: EditPolicy, after: dict[str, Any]) -> dict[str, Any]:
+    def terms(self, policy: EditPolicy, after: Asked) -> Asked:
         """What is stored as asked, from what the shopper sent."""
         return after
 
     # The shopper's page.
 
-    def page(self, page: Page) -> HttpResponse:
+    def page(self, page: Page) -> HttpResponse | Asked:
+        """The kind's form: the page to show, or, once valid, what the shopper asks for (the
+        view sends it)."""
         raise NotImplementedError
 
     # Shopify.
@@ -111,6 +168,36 @@ class ChangeKind:
         """Whether the mirror re-reads the order once Shopify has the change (the shopper sees
         the new address at once, not when the webhook comes)."""
         return True
+
+
+@dataclass
+class Page:
+    """What a kind's page opens with, whatever its kind: the order by its link, the shopper's
+    language, the policy, and the rule's answer (the view shows its refusal when it says no)."""
+
+    request: HttpRequest
+    token: str
+    order: Order
+    policy: EditPolicy
+    kind: ChangeKind
+    decision: Decision
+
+    @classmethod
+    def open(cls, request: HttpRequest, token: str, kind: ChangeKind) -> Page:
+        order = access.order_for(request, token)
+        activate_language(request, order)
+        policy = EditPolicy.for_shop(order.shop)
+        decision = kind.decide(order, policy, now=timezone.now())
+        return cls(request, token, order, policy, kind, decision)
+
+    @property
+    def method(self) -> str:
+        return self.request.method or "GET"
+
+    def render(self, template: str, context: dict[str, Any], *, status: int = 200) -> HttpResponse:
+        """The kind's page; 422 when what was sent is refused, so that htmx swaps it in too."""
+        base = {"order": self.order, "shop": self.order.shop, "kind": self.kind}
+        return render(self.request, template, {**base, **context}, status=status)
 
 
 def loose(value: Any) -> str:

@@ -16,9 +16,8 @@ from django.utils.translation import gettext_lazy as _
 
 from edits import actions, kinds, rules
 from edits.forms import CancelForm
-from edits.kinds.base import ChangeKind
+from edits.kinds.base import Asked, ChangeKind, Page
 from edits.models import ChangeRequest, EditPolicy
-from edits.pages import Page
 from orders.decisions import Decision
 from shopify import calls, refusals
 from shopify.calls import OrderState
@@ -55,11 +54,11 @@ class Cancellation(ChangeKind):
             "staff_note": policy.cancel_staff_note,
         }
 
-    def page(self, page: Page) -> HttpResponse:
+    def page(self, page: Page) -> HttpResponse | Asked:
         post = page.method == "POST"
         form = CancelForm(page.request.POST if post else None)
         if post and form.is_valid():
-            return page.submit(form.cleaned_cancellation())
+            return form.cleaned_cancellation()
         approval = self.needs_approval(page.order, page.policy, after={})
         return page.render(
             "edits/cancel.html",

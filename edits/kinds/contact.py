@@ -11,9 +11,8 @@ from django.utils.translation import gettext_lazy as _
 
 from edits import kinds
 from edits.forms import ContactForm
-from edits.kinds.base import ChangeKind, loose
+from edits.kinds.base import Asked, ChangeKind, Page, loose
 from edits.models import ChangeRequest
-from edits.pages import Page
 from orders.models import Order
 from shopify import calls
 from shopify.calls import OrderState
@@ -36,7 +35,7 @@ class Contact(ChangeKind):
     def snapshot(self, order: Order) -> dict[str, Any]:
         return {"email": order.email, "phone": order.phone}
 
-    def page(self, page: Page) -> HttpResponse:
+    def page(self, page: Page) -> HttpResponse | Asked:
         order = page.order
         current = {"email": order.email, "phone": order.phone}
         region = order.country_code or None
@@ -45,7 +44,7 @@ class Contact(ChangeKind):
         else:
             form = ContactForm(page.request.POST, current=current, region=region)
             if form.is_valid():
-                return page.submit(form.cleaned_contact())
+                return form.cleaned_contact()
         return page.render(
             "edits/change_contact.html", {"form": form}, status=422 if form.is_bound else 200
         )
