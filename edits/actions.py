@@ -163,7 +163,7 @@ def mark_applied(*, request: ChangeRequest) -> ChangeRequest:
         return request
     request.move_to(Status.APPLIED)
     request.applied_at = timezone.now()
-    request.next_attempt_at = request.sending_until = None
+    request.next_attempt_at = None
     request.save()
     _log(order, request, "applied", SHOPIFY)
     return request
@@ -183,7 +183,7 @@ def mark_failed(
     request.record_failure(code, detail)
     request.refused_fields = list(fields)
     request.save()
-    _log(order, request, "failed", SHOPIFY if code.startswith("rejected") else SYSTEM, code=code)
+    _log(order, request, "failed", SHOPIFY if code.startswith("refused") else SYSTEM, code=code)
     return request
 
 
@@ -199,7 +199,7 @@ def mark_done_by_shop(
     request.move_to(Status.BY_SHOP)
     request.shopify_result = result
     request.failure_detail = detail
-    request.next_attempt_at = request.sending_until = None
+    request.next_attempt_at = None
     request.save()
     _log(order, request, "by_shop", SHOPIFY, **result)
     return request

@@ -17,6 +17,7 @@ SUBJECTS = {
     "applied": _("Your change to order %(name)s was made"),
     "rejected": _("Your change to order %(name)s was not approved"),
     "failed": _("Your change to order %(name)s could not be made"),
+    "by_shop": _("The shop had already made your change to order %(name)s"),
 }
 
 

@@ -16,7 +16,8 @@ from edits import actions, holds, kinds
 from edits.models import ChangeRequest, EditPolicy, WarehouseHold
 from edits.rules import Progress
 from orders.models import Order
-from shopify import calls, outbox, queue, sync
+from shopify import calls, outbox, queue, refusals, sync
+from shopify.calls import OrderState
 from shopify.client import Client, Permanent, ShopifyError, Transient, UserErrors
 
 logger = logging.getLogger(__name__)
@@ -27,11 +28,7 @@ def deliver(client: Client, request: ChangeRequest) -> None:
     order = request.order
     policy = EditPolicy.for_shop(order.shop)
     state = calls.order_state(client, order.shopify_id)
-    if request.attempts > 1 and kind.already_done(request, state):
-        settle(client, request, policy)  # an earlier attempt's answer was lost
-        return
-    if kind.done_by_shop(Progress.of_state(state)):  # the shop did it first, in Shopify
-        actions.mark_done_by_shop(request=request, result=kind.shop_result(state))
+    if done_already(client, request, state):
         return
     if not kind.still_as_seen(request, state):
         raise outbox.Conflict("changed_meanwhile")
@@ -42,8 +39,29 @@ def deliver(client: Client, request: ChangeRequest) -> None:
     settle(client, request, policy)
 
 
-def refused(client: Client, request: ChangeRequest, refusal: object) -> bool:
-    return kinds.get(request.kind).refused(client, request, refusal)  # type: ignore[arg-type]
+def done_already(
+    client: Client, request: ChangeRequest, state: OrderState, *, refusal: str = ""
+) -> bool:
+    """Is what the shopper asked already so in Shopify? Made by an earlier attempt of ours whose
+    answer was lost (then it is applied), or by the shop itself (a cancellation the merchant
+    made first: done by the shop, with Shopify's `refusal` for agents)."""
+    kind = kinds.get(request.kind)
+    if kind.already_done(request, state):
+        settle(client, request, EditPolicy.for_shop(request.order.shop))
+        return True
+    if kind.done_by_shop(Progress.of_state(state)):
+        actions.mark_done_by_shop(request=request, result=kind.shop_result(state), detail=refusal)
+        return True
+    return False
+
+
+def refused(client: Client, request: ChangeRequest, refusal: refusals.Refusal) -> bool:
+    """Shopify refused because it is done already (the shop cancelled between our look and our
+    write): read the order again to say by whom. Any other refusal fails the request."""
+    if not kinds.get(request.kind).refusal_says_done(refusal):
+        return False
+    state = calls.order_state(client, request.order.shopify_id)
+    return done_already(client, request, state, refusal=refusal.detail)
 
 
 CHANNEL = outbox.register(

@@ -53,13 +53,10 @@ def render_changes(order: Order, policy: EditPolicy, *, now: datetime) -> tuple[
             "held_until": held[0].release_due_at if held else None,
         },
     )
-    if any(r.status == ChangeRequest.Status.QUEUED for r in requests):
-        activity = live.SENDING
-    elif any(r.status == ChangeRequest.Status.AWAITING_APPROVAL for r in requests):
-        activity = live.WAITING
-    else:
-        activity = live.IDLE
-    return live.Part(html, activity), expires
+    activity, holds = live.pace(requests, now=now)
+    if any(r.status == ChangeRequest.Status.AWAITING_APPROVAL for r in requests):
+        activity = live.activity_of(activity, live.WAITING)  # an agent decides
+    return live.Part(html, activity), min(expires, holds)
 
 
 def changes_part(request: HttpRequest, order: Order) -> live.Part:

@@ -40,7 +40,7 @@ class Actor:
     @classmethod
     def parse(cls, value: str) -> Actor:
         """The stored form back into a value. Unknown text (written by hand into the database)
-        counts as the system's, keeping the text."""
+        counts as the portal's own."""
         kind, _sep, name = value.partition(":")
         if kind == cls.AGENT and name:
             return cls(cls.AGENT, name)
@@ -83,12 +83,12 @@ class ActorField(models.CharField):
     """An `Actor` in one column; empty (None) where nobody acted yet (`decided_by`)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max_length", 160)
+        kwargs.setdefault("max_length", 255)
         super().__init__(*args, **kwargs)
 
     def deconstruct(self) -> tuple[Any, ...]:
         name, path, args, kwargs = super().deconstruct()
-        if kwargs.get("max_length") == 160:
+        if kwargs.get("max_length") == 255:
             del kwargs["max_length"]
         if isinstance(kwargs.get("default"), Actor):
             kwargs["default"] = kwargs["default"].key

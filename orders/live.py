@@ -15,20 +15,25 @@ reloads (the address, the stage and the activity changed with it).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
 from orders.models import Order
+from orders.requests import Request
 
 MARKER = "<!--live-parts-->"
 
 IDLE, WAITING, SENDING = "idle", "waiting", "sending"
 URGENCY = {IDLE: 0, WAITING: 1, SENDING: 2}
 POLL = {WAITING: "20s", SENDING: "500ms"}
+# A request due within this counts as being sent now; one due later (after a failed attempt)
+# is waited for slowly, until it is this close.
+SOON = timedelta(seconds=5)
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,19 @@ def register(name: str, render: Render) -> None:
 def activity_of(*activities: str) -> str:
     """The most urgent of several parts' activities."""
     return max(activities, key=URGENCY.__getitem__, default=IDLE)
+
+
+def pace(requests: Iterable[Request], *, now: datetime) -> tuple[str, int]:
+    """What a part waits for of its requests on their way to Shopify: SENDING while one is due
+    now or in a moment, WAITING while the next attempt is further off; and for how many seconds
+    that holds (a part cached as WAITING must be SENDING again when the attempt comes)."""
+    due = [r.next_attempt_at for r in requests if r.is_sending and r.next_attempt_at]
+    if not due:
+        return IDLE, 600
+    soonest = min(due)
+    if soonest <= now + SOON:
+        return SENDING, 600
+    return WAITING, int((soonest - SOON - now).total_seconds()) + 1
 
 
 def render(request: HttpRequest, order: Order) -> tuple[SafeString, str]:

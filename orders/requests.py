@@ -40,7 +40,7 @@ class WrongState(Exception):
 # "conflict:shipped" is looked up whole, then by its family ("conflict").
 _FAILURES: dict[str, str | Promise] = {
     "unavailable": _("We could not reach the shop's system. Please contact us."),
-    "refused": _("We could not make this change. Please contact us."),
+    "permanent": _("We could not make this change. Please contact us."),
     "disconnected": _("We could not make this change. Please contact us."),
 }
 GENERIC_FAILURE = _("We could not make this change. Please contact us.")
@@ -111,9 +111,10 @@ class Request(models.Model):
         self.failure_code = self.failure_detail = ""
 
     def record_failure(self, code: str, detail: str = "") -> None:
-        """Nothing more is sent until an agent retries (the caller saves)."""
+        """Nothing more is sent until an agent retries (the caller saves; the lease is the
+        outbox's to let go)."""
         self.failure_code, self.failure_detail = code, detail
-        self.next_attempt_at = self.sending_until = None
+        self.next_attempt_at = None
 
     def decide(self, actor: Any) -> None:
         self.decided_by, self.decided_at = actor, timezone.now()

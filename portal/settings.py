@@ -330,10 +330,13 @@ if SANDBOX_ENABLED:
     INSTALLED_APPS.append("sandbox")
 # Reconciliation re-reads orders changed since its last run, this often (manage.py rqcron).
 SHOPIFY_RECONCILE_MINUTES = env_int("SHOPIFY_RECONCILE_MINUTES", 5, minimum=1)
-# How long a worker holds a request it sends to Shopify (shopify/outbox.py): longer than one
-# attempt can take with the timeouts above; a killed worker's request is sent again after it.
+# How long a worker holds a request it sends to Shopify (shopify/outbox.py): RQ stops the job at
+# 80 % of it, which must leave room for one attempt (a few Admin API calls with the timeouts
+# above, and the bucket's waits); a killed worker's request is sent again after it.
 OUTBOX_LEASE_SECONDS = env_int(
-    "OUTBOX_LEASE_SECONDS", 3 * (SHOPIFY_CONNECT_TIMEOUT + SHOPIFY_READ_TIMEOUT), minimum=5
+    "OUTBOX_LEASE_SECONDS",
+    max(300, 6 * (SHOPIFY_CONNECT_TIMEOUT + SHOPIFY_READ_TIMEOUT)),
+    minimum=5,
 )
 # Seconds before each next attempt after a transient failure (the last one repeats; never sooner
 # than Shopify's Retry-After). Eight attempts in all, then an agent looks.

@@ -363,9 +363,20 @@ def record_shopify(*, request: ReturnRequest, found: calls.Return) -> ReturnRequ
     request.shopify_return_id = found.id
     request.shopify_name = found.name
     request.shopify_status = found.status
+    request.attempts = 0  # each step has its own attempts
     request.save()
     order.bump_revision()  # the order page shows that the shop has it
     _opened(order, request, was)
+    return request
+
+
+@transaction.atomic
+def nothing_in_shopify(*, request: ReturnRequest) -> ReturnRequest:
+    """A return declined or cancelled before it reached Shopify, and Shopify has none of it (no
+    lost attempt made it): nothing is left to tell Shopify."""
+    request, _order = _locked(request)
+    request.attempts = 0
+    request.save(update_fields=["attempts", "updated_at"])
     return request
 
 
@@ -392,5 +403,6 @@ def retry(*, request: ReturnRequest, actor: Actor) -> ReturnRequest:
     request.attempts = 0
     request.save()
     order.log(events.RETRIED, actor=actor, subject=request)
+    order.bump_revision()  # the shopper's page shows it on its way again
     _sync(request)
     return request

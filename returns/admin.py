@@ -525,7 +525,10 @@ class ReturnRequestAdmin(admin.ModelAdmin):
                     messages.WARNING,
                 )
                 continue
-            actions.retry(request=item, actor=Actor.agent(request.user))
+            try:
+                actions.retry(request=item, actor=Actor.agent(request.user))
+            except WrongState:  # another agent sent it again first
+                continue
             count += 1
         if count:
             self.message_user(

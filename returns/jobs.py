@@ -10,6 +10,7 @@ while the request is on its way is sent right after it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import timedelta
 from decimal import Decimal
 
@@ -39,7 +40,12 @@ def deliver(client: Client, request: ReturnRequest) -> None:
     step = request.shopify_step
     if step is None:
         return
-    if step in (Step.REQUEST, Step.CREATE):
+    if step == Step.ADOPT:
+        found = lost_attempt(client, request)
+        if found is None:  # it never reached Shopify: nothing to tell it
+            actions.nothing_in_shopify(request=request)
+            return
+    elif step in (Step.REQUEST, Step.CREATE):
         found = create(client, request, open_at_once=step == Step.CREATE)
     elif step == Step.APPROVE:
         found = calls.approve_return(client, request.shopify_return_id)
@@ -85,9 +91,7 @@ def create(client: Client, request: ReturnRequest, *, open_at_once: bool) -> cal
     order = request.order
     items = calls.returnable_items(client, order.shopify_id)
     lines = list(request.lines.select_related("line_item"))
-    adopted = made_by_lost_attempt(
-        items, {line.line_item.shopify_id: line.quantity for line in lines}
-    )
+    adopted = made_by_lost_attempt(items, _wanted(lines))
     if adopted is not None:  # then the next step (approve) follows from its status
         return adopted
     policy = ReturnPolicy.for_shop(order.shop)
@@ -114,6 +118,16 @@ def create(client: Client, request: ReturnRequest, *, open_at_once: bool) -> cal
     )
 
 
+def lost_attempt(client: Client, request: ReturnRequest) -> calls.Return | None:
+    items = calls.returnable_items(client, request.order.shopify_id)
+    return made_by_lost_attempt(items, _wanted(request.lines.select_related("line_item")))
+
+
+def _wanted(lines: Iterable[ReturnLine]) -> dict[int, int]:
+    """Order line id -> quantity, of our return."""
+    return {line.line_item.shopify_id: line.quantity for line in lines}
+
+
 def returned_items(
     items: calls.ReturnableItems, lines: list[ReturnLine], policy: ReturnPolicy
 ) -> list[calls.ReturnItem]:
@@ -137,7 +151,7 @@ def returned_items(
                     parcel_line=parcel_line,
                     quantity=take,
                     reason=shopify_reasons.get(line.reason_code, "OTHER"),
-                    note=note[:300],
+                    note=note,
                     restocking_fee_percent=None if waived else policy.restocking_fee_percent,
                 )
             )

@@ -288,7 +288,11 @@ class ReturnRequest(Request):
         if not seen:
             if status == self.Status.REQUESTED:
                 return None if self.has_exchange else Step.REQUEST
-            return Step.CREATE if status in self.UNDER_WAY else None
+            if status in self.UNDER_WAY:
+                return Step.CREATE
+            # Declined or cancelled before Shopify confirmed it had the return: an attempt whose
+            # answer was lost may have made it there, and it would hold the items.
+            return Step.ADOPT if self.attempts else None
         if seen == ShopifyStatus.REQUESTED:
             if status in self.UNDER_WAY:
                 return Step.APPROVE
@@ -304,6 +308,7 @@ class Step:
     """What the returns sync tells Shopify (`ReturnRequest.shopify_step`)."""
 
     REQUEST, CREATE, APPROVE, DECLINE, CANCEL = "request", "create", "approve", "decline", "cancel"
+    ADOPT = "adopt"  # find the return a lost attempt made, to decline or cancel it
 
 
 class Condition(models.TextChoices):

@@ -59,13 +59,10 @@ def render_returns(order: Order, policy: ReturnPolicy, *, now: datetime) -> tupl
             "can_start": any(line.decision for line in lines),
         },
     )
-    if any(r.is_sending for r in requests):
-        activity = live.SENDING
-    elif any(r.status == ReturnRequest.Status.REQUESTED for r in requests):
-        activity = live.WAITING  # an agent decides
-    else:
-        activity = live.IDLE
-    return live.Part(html, activity), expires
+    activity, holds = live.pace(requests, now=now)
+    if any(r.status == ReturnRequest.Status.REQUESTED for r in requests):
+        activity = live.activity_of(activity, live.WAITING)  # an agent decides
+    return live.Part(html, activity), min(expires, holds)
 
 
 def returns_part(request: HttpRequest, order: Order) -> live.Part:

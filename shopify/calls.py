@@ -280,7 +280,10 @@ def request_return(
         {
             "input": {
                 "orderId": gid("Order", order_id),
-                "returnLineItems": [{**_item(item), "customerNote": item.note} for item in items],
+                # Shopify takes 300 characters of the customer's note...
+                "returnLineItems": [
+                    {**_item(item), "customerNote": item.note[:300]} for item in items
+                ],
                 "returnShippingFee": _fee(shipping_fee),
             }
         },
@@ -303,8 +306,9 @@ def create_return(
         {
             "returnInput": {
                 "orderId": gid("Order", order_id),
+                # ...and 255 of the reason's note.
                 "returnLineItems": [
-                    {**_item(item), "returnReasonNote": item.note} for item in items
+                    {**_item(item), "returnReasonNote": item.note[:255]} for item in items
                 ],
                 "exchangeLineItems": [
                     {"variantId": gid("ProductVariant", e.variant_id), "quantity": e.quantity}

@@ -12,7 +12,8 @@ way for all:
 - user errors: Shopify refused the data; the app may handle a refusal it expects (`refused`),
   otherwise it fails with the refusal's code (`shopify.refusals`) and Shopify's words for agents;
 - conflict: the order moved on (`Conflict`, raised by `deliver`); it fails with that code;
-- permanent: Shopify will answer the same again; it fails for an agent to look at;
+- permanent: Shopify will answer the same again (a missing scope, a bad token); it fails as
+  "permanent" for an agent to look at;
 - transient, throttled, a lost answer: the lease is let go and the next attempt is due after a
   backoff, never sooner than Shopify's Retry-After or the bucket's refill. After
   `MAX_ATTEMPTS` it fails as "unavailable".
@@ -103,14 +104,19 @@ def push(request: Request) -> None:
 def _enqueue(name: str, pk: int, attempt: int, *, at: datetime | None = None) -> None:
     """The job of one attempt. Its id names the attempt, so that the sweeper, or a second push,
     does not queue a job that is already waiting (RQ's queue or schedule), while a job whose
-    worker died holding it (its lease long gone) is no obstacle to the next attempt."""
+    worker died holding it (its lease long gone) is no obstacle to the next attempt. RQ stops
+    the job before its lease ends, so no attempt outlives its lease: two workers never send one
+    request at the same time."""
     job_id = f"outbox-{name.replace('.', '_')}-{pk}-{attempt}"
-    queue.enqueue(run, name, pk, queue="shopify", job_id=job_id, retry=False, at=at)
+    timeout = int(settings.OUTBOX_LEASE_SECONDS * 0.8)
+    queue.enqueue(
+        run, name, pk, queue="shopify", job_id=job_id, retry=False, at=at, timeout=timeout
+    )
 
 
 def lease() -> timedelta:
-    """Longer than one attempt can take (a few Admin API calls with their timeouts), short
-    enough that a dead worker's request is soon sent again."""
+    """Longer than one attempt may take (RQ stops it at 80 % of the lease), short enough that a
+    dead worker's request is soon sent again."""
     return timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
 
 
@@ -127,7 +133,9 @@ def run(name: str, pk: int) -> None:
 
 def claim(channel: Channel, pk: int) -> Request | None:
     """Take the lease and count the attempt, with the order locked. None when there is nothing
-    to do: settled or failed meanwhile, not due yet, or another worker holds it."""
+    to do: settled or failed meanwhile, not due yet, or another worker holds it. The lease's end
+    (`sending_until`) is this worker's token: whatever it does after the attempt, it does only
+    while the request still bears it."""
     with transaction.atomic():
         found = channel.model.objects.filter(pk=pk).values_list("order_id", flat=True).first()
         if found is None:
@@ -155,6 +163,7 @@ def claim(channel: Channel, pk: int) -> Request | None:
 
 def deliver(channel: Channel, request: Request) -> bool:
     """One attempt, its outcome sorted. True when something more is due at once."""
+    token = request.sending_until
     client = Client.for_shop(request.order.shop)
     try:
         refusal = _attempt(channel, client, request)
@@ -162,21 +171,21 @@ def deliver(channel: Channel, request: Request) -> bool:
         channel.fail(request=request, code=f"conflict:{conflict.code}", detail=str(conflict))
     except Permanent as error:
         logger.warning("%s refused by Shopify: %s", request, error)
-        channel.fail(request=request, code="refused", detail=str(error))
+        channel.fail(request=request, code="permanent", detail=str(error))
     except Transient as error:
         logger.info("%s not sent (attempt %s): %s", request, request.attempts, error)
-        retry_later(channel, request, error.retry_after)
+        retry_later(channel, request, token, error.retry_after)
+        return False
     except Exception:
-        retry_later(channel, request, None)
+        retry_later(channel, request, token, None)
         raise  # a bug: RQ's failed-job registry shows it; the sweeper still retries
     else:
-        if refusal is None:
-            return finished(channel, request)
-        logger.info("%s refused by Shopify: %s", request, refusal.detail)
-        channel.fail(
-            request=request, code=refusal.code, detail=refusal.detail, fields=refusal.fields
-        )
-    return False
+        if refusal is not None:
+            logger.info("%s refused by Shopify: %s", request, refusal.detail)
+            channel.fail(
+                request=request, code=refusal.code, detail=refusal.detail, fields=refusal.fields
+            )
+    return finished(channel, request, token)
 
 
 def _attempt(channel: Channel, client: Client, request: Request) -> refusals.Refusal | None:
@@ -191,34 +200,55 @@ def _attempt(channel: Channel, client: Client, request: Request) -> refusals.Ref
     return None
 
 
-def finished(channel: Channel, request: Request) -> bool:
-    """The attempt succeeded: let go of the lease; due again at once if something more is."""
+def _held(channel: Channel, request: Request, token: object) -> tuple[Request, Order] | None:
+    """The request and its order, locked, if this worker's lease is still on it. A worker that
+    outlived its lease (it cannot: RQ stops the job first, see `push`) must not take another
+    worker's lease away."""
+    order = Order.objects.locked(request.order_id)
+    fresh = channel.model.objects.get(pk=request.pk)
+    if fresh.sending_until != token:
+        logger.warning("%s: the lease passed to another worker", fresh)
+        return None
+    return fresh, order
+
+
+def finished(channel: Channel, request: Request, token: object) -> bool:
+    """The attempt is over (done, or failed for an agent): let go of the lease; due again at
+    once if something more is."""
     with transaction.atomic():
-        Order.objects.locked(request.order_id)
-        request = channel.model.objects.get(pk=request.pk)
+        held = _held(channel, request, token)
+        if held is None:
+            return False
+        request, order = held
         again = not request.failure_code and channel.still_due(request)
         request.sending_until = None
         request.next_attempt_at = timezone.now() if again else None
-        if again:
-            request.attempts = 0
-        request.save(update_fields=["sending_until", "next_attempt_at", "attempts", "updated_at"])
+        request.save(update_fields=["sending_until", "next_attempt_at", "updated_at"])
+        order.bump_revision()  # the shopper's page stops (or goes on) waiting for it
     return again
 
 
-def retry_later(channel: Channel, request: Request, retry_after: float | None) -> None:
+def retry_later(
+    channel: Channel, request: Request, token: object, retry_after: float | None
+) -> None:
     with transaction.atomic():
-        Order.objects.locked(request.order_id)
-        request = channel.model.objects.get(pk=request.pk)
+        held = _held(channel, request, token)
+        if held is None:
+            return
+        request, order = held
+        request.sending_until = None
         if request.next_attempt_at is None or request.failure_code:
-            return  # settled meanwhile
+            request.save(update_fields=["sending_until", "updated_at"])  # settled meanwhile
+            return
         if request.attempts >= MAX_ATTEMPTS:
+            request.save(update_fields=["sending_until", "updated_at"])
             channel.fail(request=request, code="unavailable", detail="Shopify unreachable")
             return
         backoff = settings.OUTBOX_RETRY_SECONDS  # before attempt n+1; the last one repeats
         delay = max(backoff[min(request.attempts, len(backoff)) - 1], retry_after or 0)
-        request.sending_until = None
         request.next_attempt_at = timezone.now() + timedelta(seconds=delay)
         request.save(update_fields=["sending_until", "next_attempt_at", "updated_at"])
+        order.bump_revision()  # the shopper's page asks less often until then
     _enqueue(channel.name, request.pk, request.attempts + 1, at=request.next_attempt_at)
 
 
@@ -229,10 +259,9 @@ def sweep(*, grace: timedelta = GRACE) -> int:
     now = timezone.now()
     count = 0
     for channel in _channels.values():
+        # A disconnected shop's requests are sent too: the claim settles them as failed.
         overdue = (
-            channel.model.objects.filter(
-                next_attempt_at__lte=now - grace, failure_code="", order__shop__is_active=True
-            )
+            channel.model.objects.filter(next_attempt_at__lte=now - grace, failure_code="")
             .exclude(sending_until__gt=now)
             .values_list("pk", "attempts")
         )

@@ -41,11 +41,13 @@ def enqueue(
     job_id: str | None = None,
     retry: bool = True,
     at: datetime | None = None,
+    timeout: int | None = None,
 ) -> None:
     """Send `func(*args)` to a worker once the transaction commits. `retry`: RQ retries it with
     backoff on an exception (the outbox schedules its own retries instead); `at`: not before
-    then (RQ's scheduler moves it to the queue)."""
-    transaction.on_commit(partial(_send, func, args, queue, job_id, retry, at))
+    then (RQ's scheduler moves it to the queue); `timeout`: RQ stops it after so many seconds
+    (the queue's default otherwise)."""
+    transaction.on_commit(partial(_send, func, args, queue, job_id, retry, at, timeout))
 
 
 @functools.cache
@@ -64,6 +66,7 @@ def _send(
     job_id: str | None = None,
     retry: bool = True,
     at: datetime | None = None,
+    timeout: int | None = None,
 ) -> None:
     if not settings.REDIS_URL:
         if at is not None:  # the demo without Redis: a timer in this process plays the scheduler
@@ -93,6 +96,8 @@ def _send(
             except NoSuchJobError:
                 pass
         options: dict[str, Any] = {"job_id": job_id}
+        if timeout is not None:
+            options["job_timeout"] = timeout
         if retry:
             options["retry"] = Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS)
         if at is not None:

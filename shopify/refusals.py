@@ -51,14 +51,16 @@ FIELD_HINTS = {
 }
 FIELD_HINT = _("Please check this field.")
 
-REJECTED = "rejected"
-ADDRESS = "rejected:address"
-CONTACT = "rejected:contact"
-ALREADY_CANCELLED = "rejected:already_cancelled"
-INVALID_STATE = "rejected:invalid_state"
-NOT_FOUND = "rejected:not_found"
+# Failure codes: "refused" and its family are Shopify refusing the data (a request's
+# `failure_code`); not to be confused with an agent rejecting a change (a status).
+REFUSED = "refused"
+ADDRESS = "refused:address"
+CONTACT = "refused:contact"
+ALREADY_CANCELLED = "refused:already_cancelled"
+INVALID_STATE = "refused:invalid_state"
+NOT_FOUND = "refused:not_found"
 
-explain(REJECTED, _("The shop's system did not accept the change. Please contact us."))
+explain(REFUSED, _("The shop's system did not accept the change. Please contact us."))
 explain(ADDRESS, _("The shop's system did not accept this address. Please correct it."))
 explain(CONTACT, _("The shop's system did not accept these contact details. Please correct them."))
 explain(ALREADY_CANCELLED, _("This order was already cancelled."))
@@ -94,7 +96,7 @@ def read(errors: list[UserError]) -> Refusal:
     elif fields and set(fields) <= {"email", "phone"}:
         code = CONTACT
     else:
-        code = REJECTED
+        code = REFUSED
     return Refusal(code, fields, detail)
 
 

@@ -156,8 +156,9 @@ class ChangeKind:
     def send(self, client: Client, request: ChangeRequest) -> None:
         raise NotImplementedError
 
-    def refused(self, client: Client, request: ChangeRequest, refusal: Refusal) -> bool:
-        """A refusal this kind expects and settles itself (True when it did)."""
+    def refusal_says_done(self, refusal: Refusal) -> bool:
+        """Does Shopify refuse because what was asked is done already (by a lost attempt of
+        ours, or by the shop)? Then the order is read again to tell which."""
         return False
 
     def shop_result(self, state: OrderState) -> dict[str, str]:

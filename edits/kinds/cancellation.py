@@ -2,9 +2,9 @@
 currency, Shopify's email), then `orderCancel` with the terms of the policy in force when the
 shopper asked. A parcel that left cannot be cancelled, whatever the policy says.
 
-When the shop cancels in Shopify while the shopper's cancellation is on its way, Shopify refuses
-ours ("already been canceled"): the request then settles as done by the shop, with whether the
-money went back, as Shopify tells it.
+When the shop cancels in Shopify while the shopper's cancellation is on its way (Shopify then
+refuses ours: "already been canceled"), the request settles as done by the shop, with what became
+of the payment, as Shopify tells it.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 
-from edits import actions, kinds, rules
+from edits import kinds, rules
 from edits.forms import CancelForm
 from edits.kinds.base import Asked, ChangeKind, Page
 from edits.models import ChangeRequest, EditPolicy
@@ -88,16 +88,10 @@ class Cancellation(ChangeKind):
     def reread_after(self) -> bool:
         return False  # orders/cancelled brings the cancellation, with Shopify's own timestamps
 
-    def refused(self, client: Client, request: ChangeRequest, refusal: Refusal) -> bool:
-        """The shop cancelled between our look and our write: the shopper's wish came true,
-        by another hand."""
-        if refusal.code != refusals.ALREADY_CANCELLED:
-            return False
-        state = calls.order_state(client, request.order.shopify_id)
-        actions.mark_done_by_shop(
-            request=request, result=self.shop_result(state), detail=refusal.detail
-        )
-        return True
+    def refusal_says_done(self, refusal: Refusal) -> bool:
+        # The shop cancelled between our look and our write ("Cannot cancel an order that has
+        # already been canceled"), or an earlier attempt's cancellation landed meanwhile.
+        return refusal.code == refusals.ALREADY_CANCELLED
 
 
 CANCELLATION = kinds.register(Cancellation())

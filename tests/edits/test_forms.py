@@ -714,7 +714,7 @@ def test_shopifys_address_errors_land_on_the_fields() -> None:
     form = AddressForm(data, country_code=sent["countryCode"], limits=NO_LIMITS)
 
     refusal = refusals.read(user_errors("badShippingAddress"))
-    assert refusal.code == "rejected:address"
+    assert refusal.code == "refused:address"
     assert refusal.fields == ("last_name", "zip", "province")
     # Shopify's own words stay for agents.
     assert "Enter a last name" in refusal.detail
@@ -746,7 +746,7 @@ def test_shopify_errors_without_a_field_of_ours_go_to_the_whole_form() -> None:
     refusal = refusals.read(errors)
     # Only the province is a field of ours; the others are Shopify's words, for agents.
     assert refusal.fields == ("province",)
-    assert refusal.code == "rejected:address"
+    assert refusal.code == "refused:address"
     for message in (
         "No valid update parameters have been provided",
         "Country is not supported",
@@ -755,7 +755,7 @@ def test_shopify_errors_without_a_field_of_ours_go_to_the_whole_form() -> None:
         assert message in refusal.detail
     # Nothing of ours named at all: the whole change is refused, in the shopper's words.
     unnamed = refusals.read(errors[:2])
-    assert unnamed.fields == () and unnamed.code == "rejected"
+    assert unnamed.fields == () and unnamed.code == "refused"
 
     mark_refused(form, refusal.fields)
 
@@ -776,7 +776,7 @@ def test_shopifys_phone_error_lands_on_the_contact_phone() -> None:
     )
 
     refusal = refusals.read(user_errors("invalidPhone"))
-    assert refusal.code == "rejected:contact"
+    assert refusal.code == "refused:contact"
     assert refusal.fields == ("phone",)
     assert refusal.detail == "phone: Phone is invalid"
 

@@ -145,7 +145,7 @@ def test_shopifys_user_errors_fail_the_request_with_its_fields(
     )
     run_jobs()
     request = ChangeRequest.objects.get()
-    assert request.status == "failed" and request.failure_code == "rejected:address"
+    assert request.status == "failed" and request.failure_code == "refused:address"
     assert request.refused_fields == ["zip"]
     # The shopper reads a translated sentence, never Shopify's English; agents read Shopify's.
     assert request.failure_text == (
@@ -223,7 +223,7 @@ def test_access_denied_fails_at_once_and_changes_nothing(
     shopify.faults.access_denied(times=1)
     push(request.pk)  # permanent: not retried
     request.refresh_from_db()
-    assert request.status == "failed" and request.failure_code == "refused"
+    assert request.status == "failed" and request.failure_code == "permanent"
     assert request.failure_text == "We could not make this change. Please contact us."
     assert shopify.order_state(live.number)["email"] == "alice@example.com"
 
@@ -327,7 +327,7 @@ def test_a_retry_never_undoes_a_later_change(
     with django_capture_on_commit_callbacks(execute=False):
         first = actions.request_change(order=live, kind=CONTACT, after={
             "email": "old-try@example.com", "phone": ""})  # fmt: skip
-        actions.mark_failed(request=first, code="rejected", detail="Email is invalid")
+        actions.mark_failed(request=first, code="refused", detail="Email is invalid")
         later = actions.request_change(order=live, kind=CONTACT, after={
             "email": "later@example.com", "phone": ""})  # fmt: skip
         actions.mark_applied(request=later)
@@ -362,7 +362,7 @@ def test_one_change_is_sent_by_one_worker_at_a_time(
     assert claimed is not None
     assert outbox.claim(channel, request.pk) is None  # claimed by the first worker
     # The worker lets go without settling it (a transient failure): once due, it is taken.
-    outbox.retry_later(channel, claimed, None)
+    outbox.retry_later(channel, claimed, claimed.sending_until, None)
     request.refresh_from_db()
     assert request.sending_until is None and request.status == "queued"
     make_due(request.pk)
@@ -450,11 +450,15 @@ def shop_cancels(shopify: Sandbox, order: Order) -> None:
 
 
 def test_a_cancellation_the_shop_made_first_settles_as_cancelled_by_the_shop(
-    client: Client, live: Order, shopify: Sandbox, django_capture_on_commit_callbacks
+    client: Client, live: Order, shopify: Sandbox, django_capture_on_commit_callbacks, run_jobs
 ) -> None:  # type: ignore[no-untyped-def]
+    from django.core import mail
+
     request = cancellation(live, django_capture_on_commit_callbacks)
     shop_cancels(shopify, live)
-    push(request.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        push(request.pk)
+    run_jobs()  # the email
     request.refresh_from_db()
     assert request.status == "by_shop" and request.next_attempt_at is None
     assert request.shopify_result == {"payment": "refunded", "reason": "OTHER"}
@@ -466,6 +470,8 @@ def test_a_cancellation_the_shop_made_first_settles_as_cancelled_by_the_shop(
     assert "The shop cancelled this order before your request reached it." in html
     assert "Your payment has been refunded." in html
     assert "Could not be applied" not in html
+    told = [m for m in mail.outbox if "had already made your change" in m.subject]
+    assert len(told) == 1 and "Your payment has been refunded." in told[0].body
 
 
 def test_a_cancellation_shopify_refuses_as_already_cancelled_settles_as_cancelled_by_the_shop(
@@ -518,3 +524,53 @@ def test_a_cancellation_waiting_for_an_agent_when_the_shop_cancels_is_settled_as
     run_jobs()
     request = ChangeRequest.objects.get()
     assert request.status == "by_shop" and request.shopify_result == {"payment": "refunded"}
+
+
+def test_a_cancellation_that_landed_unheard_is_the_shoppers_not_the_shops(
+    live: Order, shopify: Sandbox, monkeypatch, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    """orderCancel ran, its answer was lost, the next attempts could not reach Shopify, and an
+    agent sent it again (attempts from zero): the order is cancelled as the shopper asked."""
+    from shopify.client import Client as AdminClient
+    from shopify.client import Transient
+
+    request = cancellation(live, django_capture_on_commit_callbacks)
+    query = AdminClient.query
+
+    def lose_the_answer(self, document, variables=None):  # type: ignore[no-untyped-def]
+        answer = query(self, document, variables)
+        if "mutation OrderCancel" in document:
+            raise Transient("OrderCancel: Shopify did not answer in time")
+        return answer
+
+    with monkeypatch.context() as patched:
+        patched.setattr(AdminClient, "query", lose_the_answer)
+        push(request.pk)
+    actions.mark_failed(request=request, code="unavailable", detail="Shopify unreachable")
+    with django_capture_on_commit_callbacks(execute=False):
+        actions.retry(request=request, actor=Actor(Actor.AGENT, "dana"))
+    push(request.pk)
+    request.refresh_from_db()
+    assert request.status == "applied", (request.status, request.shopify_result)
+    cancels = [w for w in shopify.store.writes if w["mutation"] == "orderCancel"]
+    assert len(cancels) == 1
+
+
+def test_while_a_change_waits_for_its_next_attempt_the_page_asks_slowly(
+    client: Client, live: Order, shopify: Sandbox, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    with django_capture_on_commit_callbacks(execute=False):
+        request = actions.request_change(
+            order=live, kind=CONTACT, after={"email": "new@example.com", "phone": ""}
+        )
+    page = f"/o/{access.link_token(live)}/"
+    assert 'every 500ms"' in client.get(page).content.decode()  # on its way now
+    shopify.faults.http(503, retry_after=120)
+    push(request.pk)
+    html = client.get(page).content.decode()
+    assert 'every 20s"' in html and "every 500ms" not in html  # two minutes to wait
+    assert "Sending your change to the shop" in html  # still on its way, as the shopper reads
+    # The part is cached until the attempt comes; here it comes at once, with news on the page.
+    make_due(request.pk)
+    Order.objects.get(pk=live.pk).bump_revision()
+    assert 'every 500ms"' in client.get(page).content.decode()

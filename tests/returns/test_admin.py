@@ -108,7 +108,7 @@ def test_each_queue_lists_its_returns(admin_client: Client, shop: Shop) -> None:
     )
     declined = actions.decline(request=make_return(shop), actor=TEST_AGENT, reason="Worn.")
     failed = make_return(shop)
-    actions.mark_failed(request=failed, code="rejected", detail="Line not fulfilled")
+    actions.mark_failed(request=failed, code="refused", detail="Line not fulfilled")
 
     assert listed(admin_client, queue="requested") == {requested.number, failed.number}
     assert listed(admin_client, queue="awaiting_arrival") == {approved.number, in_transit.number}
@@ -276,7 +276,7 @@ def test_mark_received_refuses_returns_not_on_their_way(admin_client: Client, sh
 
 def test_retry_clears_the_failure_and_logs_the_agent(admin_client: Client, shop: Shop) -> None:
     failed = make_return(shop)
-    actions.mark_failed(request=failed, code="rejected", detail="Line not fulfilled")
+    actions.mark_failed(request=failed, code="refused", detail="Line not fulfilled")
     fine = make_return(shop)
     response = act(admin_client, "retry_selected", [failed, fine])
     messages = shown(response)
@@ -305,7 +305,7 @@ def photo_url(request: ReturnRequest) -> str:
 def test_the_return_page_is_read_only_and_shows_lines_amounts_and_log(
     admin_client: Client, with_photo: ReturnRequest
 ) -> None:
-    actions.mark_failed(request=with_photo, code="rejected", detail="Line not fulfilled")
+    actions.mark_failed(request=with_photo, code="refused", detail="Line not fulfilled")
     response = admin_client.get(reverse("admin:returns_returnrequest_change", args=[with_photo.pk]))
     assert response.status_code == 200
     text = response.text

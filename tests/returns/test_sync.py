@@ -461,3 +461,106 @@ def test_a_lost_returns_webhook_is_made_up_for_by_reconciliation(
     settle(capture, run_jobs)
     request.refresh_from_db()
     assert (request.status, request.decided_by) == ("approved", SHOPIFY)
+
+
+def test_each_step_has_its_own_attempts(
+    delivered: Order, shopify: Sandbox, django_capture_on_commit_callbacks, run_jobs
+) -> None:  # type: ignore[no-untyped-def]
+    """The request reached Shopify only at its last allowed attempt; an agent's approval days
+    later still gets every attempt of its own."""
+    capture = django_capture_on_commit_callbacks
+    with capture(execute=False):
+        request = ask(delivered, capture)
+    ReturnRequest.objects.filter(pk=request.pk).update(attempts=outbox.MAX_ATTEMPTS - 1)
+    outbox.run(CHANNEL, request.pk)
+    assert shopify_return(shopify, request)["status"] == "REQUESTED"
+    with capture(execute=True):
+        actions.approve(request=request, actor=Actor(Actor.AGENT, "dana"))
+    settle(capture, run_jobs)
+    request.refresh_from_db()
+    assert not request.failure_code and shopify_return(shopify, request)["status"] == "OPEN"
+
+
+def test_a_return_cancelled_after_a_lost_request_is_cancelled_in_shopify_too(
+    delivered: Order,
+    shopify: Sandbox,
+    monkeypatch,
+    django_capture_on_commit_callbacks,
+    run_jobs,
+) -> None:  # type: ignore[no-untyped-def]
+    """returnRequest ran in Shopify, its answer never came; then the shopper cancelled. The
+    return Shopify made must not keep holding the items."""
+    from shopify.client import Client as AdminClient
+    from shopify.client import Transient
+
+    capture = django_capture_on_commit_callbacks
+    with capture(execute=False):
+        request = ask(delivered, capture, quantity=2)
+    query = AdminClient.query
+
+    def lose_the_answer(self, document, variables=None):  # type: ignore[no-untyped-def]
+        answer = query(self, document, variables)  # Shopify makes it...
+        if "mutation ReturnRequest" in document:
+            raise Transient("ReturnRequest: Shopify did not answer in time")  # ...unheard
+        return answer
+
+    with monkeypatch.context() as patched:
+        patched.setattr(AdminClient, "query", lose_the_answer)
+        outbox.run(CHANNEL, request.pk)
+    assert_due_later(request)
+    with capture(execute=True):
+        actions.cancel(request=request)
+    settle(capture, run_jobs)
+    in_shopify = shopify.order_state(delivered.number)["returns"]
+    assert [r["status"] for r in in_shopify] == ["CANCELED"]
+    request.refresh_from_db()
+    assert request.shopify_status == "CANCELED" and not request.is_sending
+    assert [w["mutation"] for w in shopify.store.writes].count("returnRequest") == 1
+    again = ask(delivered, capture, quantity=2)  # the items are free again
+    settle(capture, run_jobs)
+    assert shopify_return(shopify, again)["status"] == "REQUESTED"
+
+
+def test_a_return_cancelled_before_anything_reached_shopify_tells_it_nothing(
+    delivered: Order, shopify: Sandbox, django_capture_on_commit_callbacks, run_jobs
+) -> None:  # type: ignore[no-untyped-def]
+    capture = django_capture_on_commit_callbacks
+    with capture(execute=False):
+        request = ask(delivered, capture)
+    shopify.faults.http(500)  # refused before anything ran
+    outbox.run(CHANNEL, request.pk)
+    with capture(execute=True):
+        actions.cancel(request=request)
+    settle(capture, run_jobs)
+    request.refresh_from_db()
+    assert request.status == "cancelled" and not request.is_sending and not request.failure_code
+    assert shopify.order_state(delivered.number)["returns"] == []
+
+
+def test_the_page_stops_polling_once_the_return_reached_shopify(
+    client: Client,
+    delivered: Order,
+    shopify: Sandbox,
+    monkeypatch,
+    django_capture_on_commit_callbacks,
+) -> None:  # type: ignore[no-untyped-def]
+    """A poll between Shopify's answer and the outbox letting go of the return saw it on its
+    way; the next poll must learn that it arrived, not be told nothing changed."""
+    with django_capture_on_commit_callbacks(execute=False):
+        request = ask(delivered, django_capture_on_commit_callbacks)
+    token = access.link_token(delivered)
+    seen: dict[str, str] = {}
+    finished = outbox.finished
+
+    def poll_in_between(channel, claimed, lease):  # type: ignore[no-untyped-def]
+        order = Order.objects.get(pk=delivered.pk)
+        seen["revision"] = str(order.revision)
+        seen["html"] = client.get(f"/o/{token}/live/").content.decode()
+        return finished(channel, claimed, lease)
+
+    monkeypatch.setattr(outbox, "finished", poll_in_between)
+    outbox.run(CHANNEL, request.pk)
+    assert "every 500ms" in seen["html"]  # on its way, as far as that poll knew
+    after = client.get(f"/o/{token}/live/", {"since": seen["revision"]}, HTTP_HX_REQUEST="true")
+    assert after.status_code == 200 and after.headers.get("HX-Refresh") == "true"
+    assert "every 500ms" not in after.content.decode()  # an agent decides now: every 20 s

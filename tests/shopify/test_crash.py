@@ -77,7 +77,7 @@ class Worker:
             "SANDBOX_URL": self.url,
             "SHOPIFY_CONNECT_TIMEOUT_SECONDS": "1",
             "SHOPIFY_READ_TIMEOUT_SECONDS": "2",
-            "OUTBOX_LEASE_SECONDS": "5",
+            "OUTBOX_LEASE_SECONDS": "10",
             "OUTBOX_RETRY_SECONDS": "1,2,3",
             "EMAIL_URL": "dummy:",
         }

@@ -150,3 +150,44 @@ def test_a_bug_lets_go_of_the_lease_and_the_request_is_tried_again_later(
     assert change.status == "queued" and change.sending_until is None
     assert change.next_attempt_at > NOW()  # the sweeper sends it again once it is due
     assert shopify.order_state(change.order.number)["email"] == "alice@example.com"
+
+
+def test_a_worker_that_outlived_its_lease_leaves_the_next_one_alone(
+    change: ChangeRequest, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    channel = outbox.channel_of(change)
+    first = outbox.claim(channel, change.pk)
+    assert first is not None
+    ChangeRequest.objects.filter(pk=change.pk).update(sending_until=NOW() - timedelta(seconds=1))
+    second = outbox.claim(channel, change.pk)  # the first one's lease ran out
+    assert second is not None and second.sending_until != first.sending_until
+    with django_capture_on_commit_callbacks(execute=True):
+        outbox.retry_later(channel, first, first.sending_until, None)
+        assert outbox.finished(channel, first, first.sending_until) is False
+    change.refresh_from_db()
+    assert change.sending_until == second.sending_until  # still the second worker's
+    assert change.attempts == 2 and change.next_attempt_at <= NOW()
+    assert queued_jobs() == []
+
+
+def test_an_outbox_job_is_stopped_before_its_lease_ends(
+    change: ChangeRequest, settings, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    overdue(change)
+    with django_capture_on_commit_callbacks(execute=True):
+        outbox.sweep()
+    job = django_rq.get_queue("shopify").fetch_job(queued_jobs()[0])
+    assert 0 < job.timeout < settings.OUTBOX_LEASE_SECONDS
+
+
+def test_a_request_of_a_shop_that_uninstalled_the_app_is_settled_by_the_sweep(
+    change: ChangeRequest, django_capture_on_commit_callbacks, run_jobs
+) -> None:  # type: ignore[no-untyped-def]
+    Shop.objects.filter(pk=change.order.shop_id).update(is_active=False)
+    overdue(change)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert outbox.sweep() == 1
+    run_jobs()
+    change.refresh_from_db()
+    assert change.status == "failed" and change.failure_code == "disconnected"
+    assert change.next_attempt_at is None

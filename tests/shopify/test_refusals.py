@@ -71,17 +71,17 @@ def test_the_captures_hold_the_refusals_this_test_is_about() -> None:
     ("message", "code", "fields"),
     [
         ("Cannot cancel an order that has already been canceled", refusals.ALREADY_CANCELLED, ()),
-        ("Staff note is too long", refusals.REJECTED, ()),
+        ("Staff note is too long", refusals.REFUSED, ()),
         ("Enter a ZIP code", refusals.ADDRESS, ("zip",)),
         ("Enter a last name", refusals.ADDRESS, ("last_name",)),
         ("State is not a valid state in United States", refusals.ADDRESS, ("province",)),
         ("Phone is invalid", refusals.CONTACT, ("phone",)),
-        ("No valid update parameters", refusals.REJECTED, ()),
+        ("No valid update parameters", refusals.REFUSED, ()),
         ("Return is not approvable", refusals.INVALID_STATE, ()),
         ("Return is not cancelable", refusals.INVALID_STATE, ()),
         ("Return not found", refusals.NOT_FOUND, ()),
-        ("Return line item has an invalid quantity", refusals.REJECTED, ()),
-        ("The maximum number of fulfillment holds", refusals.REJECTED, ()),
+        ("Return line item has an invalid quantity", refusals.REFUSED, ()),
+        ("The maximum number of fulfillment holds", refusals.REFUSED, ()),
     ],
     ids=lambda value: value if isinstance(value, str) and len(value) < 30 else None,
 )
@@ -112,7 +112,7 @@ def test_no_captured_refusal_reaches_the_shopper_in_shopifys_words(language: str
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_every_refusal_and_hint_is_translated(language: str) -> None:
-    codes = {refusals.read([error]).code for error in CAPTURED} | {"unavailable", "refused"}
+    codes = {refusals.read([error]).code for error in CAPTURED} | {"unavailable", "permanent"}
     texts = [(failure_text, code) for code in codes] + [
         (refusals.hint, name) for name in [*refusals.FIELD_HINTS, "not_a_field"]
     ]
