@@ -9,7 +9,7 @@ from django.db.models import Q
 from returns import jobs
 from returns.models import ReturnLine
 from shopify import queue
-from shopify.ingest import gid_number
+from shopify.ingest import subject_id
 from shopify.models import WebhookDelivery
 from shopify.registry import handles
 
@@ -25,10 +25,7 @@ from shopify.registry import handles
     "returns/update",
 )
 def return_moved(delivery: WebhookDelivery) -> None:
-    payload = delivery.payload
-    return_id = gid_number(payload.get("admin_graphql_api_id")) or (
-        payload["id"] if isinstance(payload.get("id"), int) else None
-    )
+    return_id = subject_id(delivery.payload)
     if return_id is None:
         return  # Shopify documents an empty returns/process body: nothing to follow
     # No job id: a second delivery while the first one's job runs must read again (reading is

@@ -45,6 +45,16 @@ def shopify_id(payload: dict[str, Any], key: str = "id") -> int:
     return int(payload[key])
 
 
+def subject_id(payload: dict[str, Any]) -> int | None:
+    """The id of what a webhook is about, or None when it names nothing (Shopify documents an
+    empty returns/process body)."""
+    gid = payload.get("admin_graphql_api_id")
+    number = gid_number(gid) if isinstance(gid, str) else None
+    if number is None and isinstance(payload.get("id"), int):
+        number = payload["id"]
+    return number
+
+
 def gid_number(gid: str | None) -> int | None:
     """gid://shopify/Order/123 -> 123."""
     tail = (gid or "").rsplit("/", 1)[-1]
