@@ -9,8 +9,9 @@ way for all:
 
 - done: the app's `deliver` marked it (applied, or Shopify's answer recorded); if something more
   became due meanwhile (a cancellation while a return was on its way), it is sent right after;
-- user errors: Shopify refused the data; the app may handle a refusal it expects (`refused`),
-  otherwise it fails with the refusal's code (`shopify.refusals`) and Shopify's words for agents;
+- user errors: Shopify refused the data; the app may settle a refusal it expects (`refused`:
+  a cancellation the shop made first), otherwise it fails with the refusal's code
+  (`shopify.refusals`) and Shopify's words for agents;
 - conflict: the order moved on (`Conflict`, raised by `deliver`); it fails with that code;
 - permanent: Shopify will answer the same again (a missing scope, a bad token); it fails as
   "permanent" for an agent to look at;
@@ -21,9 +22,10 @@ way for all:
 What is due lives in the database (`next_attempt_at`), not in a process: a retry is also put on
 RQ's schedule, but the sweeper (`sweep`, every minute) sends whatever is overdue and not leased,
 so a request saved while Redis was down, a retry left in the scheduled registry when the
-scheduler died, or a job started on a worker that was killed, is sent again. Sending twice is
-harmless: the lease keeps two workers apart, and each app's `deliver` re-reads Shopify before it
-writes (an attempt whose answer was lost is recognised, not repeated).
+scheduler died, or a job started on a worker that was killed, is sent again. A job sent twice is
+harmless: the lease keeps two workers apart (RQ stops an attempt before its lease ends), and
+each app's `deliver` reads Shopify before it writes, so an attempt whose answer was lost is
+recognised, not repeated.
 """
 
 from __future__ import annotations
