@@ -15,7 +15,7 @@ Invariants:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -156,16 +156,61 @@ def retry(*, request: ChangeRequest, actor: Actor) -> ChangeRequest:
 
 
 @transaction.atomic
-def mark_applied(*, request: ChangeRequest) -> ChangeRequest:
-    """Shopify has the change."""
+def mark_applied(*, request: ChangeRequest, result: dict[str, Any] | None = None) -> ChangeRequest:
+    """Shopify has the change (and `result` says what became of the money, if anything)."""
     request, order = _locked(request)
     if request.status == Status.APPLIED:
         return request
     request.move_to(Status.APPLIED)
     request.applied_at = timezone.now()
     request.next_attempt_at = None
+    request.shopify_result = {**request.shopify_result, **(result or {})}
     request.save()
     _log(order, request, "applied", SHOPIFY)
+    return request
+
+
+@transaction.atomic
+def mark_awaiting_payment(*, request: ChangeRequest, result: dict[str, Any]) -> ChangeRequest:
+    """Shopify has the change, and the order owes the difference (`result`: how much, where to
+    pay it): the warehouse waits until it is paid."""
+    request, order = _locked(request)
+    if not request.can_move_to(Status.AWAITING_PAYMENT):
+        return request
+    request.move_to(Status.AWAITING_PAYMENT)
+    request.applied_at = timezone.now()
+    request.next_attempt_at = None
+    policy = EditPolicy.for_shop(order.shop)
+    pay_by = request.applied_at + timedelta(hours=policy.items_payment_hours)
+    request.shopify_result = {**result, "pay_by": pay_by.isoformat()}
+    request.save()
+    _log(order, request, "awaiting_payment", SHOPIFY, to_pay=result.get("to_pay"))
+    return request
+
+
+@transaction.atomic
+def mark_paid(*, request: ChangeRequest) -> ChangeRequest:
+    """Shopify says the order owes nothing any more."""
+    request, order = _locked(request)
+    if request.status != Status.AWAITING_PAYMENT:
+        return request
+    request.move_to(Status.APPLIED)
+    request.shopify_result = {**request.shopify_result, "paid": True}
+    request.save()
+    _log(order, request, "paid", SHOPPER)
+    return request
+
+
+@transaction.atomic
+def mark_payment_overdue(*, request: ChangeRequest) -> ChangeRequest:
+    """The difference was not paid in the policy's time: an agent takes it from here (the
+    order stays held at the warehouse)."""
+    request, order = _locked(request)
+    if request.status != Status.AWAITING_PAYMENT or request.shopify_result.get("overdue"):
+        return request
+    request.shopify_result = {**request.shopify_result, "overdue": True}
+    request.save()
+    _log(order, request, "payment_overdue", SYSTEM)
     return request
 
 

@@ -6,6 +6,8 @@ the same lock, rule and audit trail apply whoever acts.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
@@ -19,9 +21,43 @@ from django.utils.translation import ngettext
 from edits import actions, kinds
 from edits.kinds.base import ChangeKind
 from edits.models import ChangeRequest, EditPolicy
+from orders import formatting
 from orders.actors import Actor
 from orders.admin import audit_log
 from orders.requests import WrongState
+
+
+def compared(change: ChangeRequest) -> list[tuple[str, object, object]]:
+    """(what, before, after) rows for agents. An item change compares the order's lines and
+    total; the other kinds, the fields that differ."""
+    if change.kind != "items":
+        return change.changed_fields()
+    quote = change.after.get("quote", {})
+    currency = quote.get("currency", change.order.currency)
+    before = "; ".join(
+        f"{line['quantity']} × {line['title']} {line.get('variant_title') or ''}".strip()
+        for line in change.before.get("lines", [])
+        if line.get("quantity")
+    )
+    after = "; ".join(
+        f"{line['quantity']} × {line['title']} {line.get('variant_title') or ''}".strip()
+        for line in quote.get("lines", [])
+    )
+    money = [
+        (
+            str(_("total")),
+            formatting.money(Decimal(quote.get("original_total") or "0"), currency),
+            formatting.money(Decimal(quote.get("total") or "0"), currency),
+        )
+    ]
+    result = change.shopify_result
+    if result.get("to_pay"):
+        money.append((str(_("to pay")), "", formatting.money(Decimal(result["to_pay"]), currency)))
+    if result.get("refunded"):
+        money.append(
+            (str(_("refunded")), "", formatting.money(Decimal(result["refunded"]), currency))
+        )
+    return [(str(_("items")), before, after), *money]
 
 
 def kind_fieldset(kind: ChangeKind) -> tuple[str, dict[str, list[str]]]:
@@ -68,6 +104,8 @@ class QueueFilter(admin.SimpleListFilter):
         return [
             ("approval", _("Awaiting approval")),
             ("failed", _("Failed")),
+            ("payment", _("Waiting for the shopper's payment")),
+            ("overdue", _("Payment overdue")),
             ("open", _("Open (approval or being applied)")),
         ]
 
@@ -76,6 +114,10 @@ class QueueFilter(admin.SimpleListFilter):
         return {
             "approval": queryset.filter(status=status.AWAITING_APPROVAL),
             "failed": queryset.filter(status=status.FAILED),
+            "payment": queryset.filter(status=status.AWAITING_PAYMENT),
+            "overdue": queryset.filter(
+                status=status.AWAITING_PAYMENT, shopify_result__overdue=True
+            ),
             "open": queryset.filter(status__in=ChangeRequest.OPEN),
         }.get(self.value(), queryset)
 
@@ -130,7 +172,7 @@ class ChangeRequestAdmin(admin.ModelAdmin):
         rows = format_html_join(
             "",
             "<tr><th>{}</th><td>{}</td><td><strong>{}</strong></td></tr>",
-            ((field, old or "–", new or "–") for field, old, new in change.changed_fields()),
+            ((field, old or "–", new or "–") for field, old, new in compared(change)),
         )
         return format_html(
             "<table><thead><tr><th></th><th>{}</th><th>{}</th></tr></thead>"

@@ -13,7 +13,7 @@ class EditsConfig(AppConfig):
         # outbox's channel (jobs), the emails (event subscribers), Shopify's webhooks
         # (handlers) and the order page's live part.
         from edits import emails, handlers, jobs, views  # noqa: F401
-        from edits.kinds import address, cancellation, contact  # noqa: F401
+        from edits.kinds import address, cancellation, contact, items  # noqa: F401
         from orders import live
 
         live.register("changes", views.changes_part)

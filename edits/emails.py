@@ -18,6 +18,8 @@ SUBJECTS = {
     "rejected": _("Your change to order %(name)s was not approved"),
     "failed": _("Your change to order %(name)s could not be made"),
     "by_shop": _("The shop had already made your change to order %(name)s"),
+    "awaiting_payment": _("Please pay the difference for order %(name)s"),
+    "paid": _("Thank you: the difference for order %(name)s is paid"),
 }
 
 

@@ -18,6 +18,13 @@ STEPS = {
     "failed": (_("Change could not be made"), _("A change could not be made")),
     "retried": (_("Change sent to Shopify again"), None),
     "by_shop": (_("The shop had already done it in Shopify"), _("The shop had already done it")),
+    # Item changes that make the order dearer.
+    "awaiting_payment": (
+        _("Change made in Shopify; the difference is to be paid"),
+        _("Your change was made: please pay the difference"),
+    ),
+    "paid": (_("Difference paid"), _("You paid the difference")),
+    "payment_overdue": (_("The difference was not paid in time"), None),
 }
 
 

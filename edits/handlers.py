@@ -38,6 +38,21 @@ def order_moved_on(delivery: WebhookDelivery) -> None:
         queue.enqueue(jobs.recheck_waiting, order_pk, queue="shopify", job_id=f"recheck-{order_pk}")
 
 
+@handles("orders/updated", "orders/paid")
+def order_paid(delivery: WebhookDelivery) -> None:
+    """An order that owes the difference of an item change: Shopify says it changed (paid?)."""
+    payload = delivery.payload
+    if "id" not in payload:
+        return
+    waiting = ChangeRequest.objects.filter(
+        order__shop=delivery.shop,
+        order__shopify_id=shopify_id(payload),
+        status=ChangeRequest.Status.AWAITING_PAYMENT,
+    ).values_list("order_id", flat=True)
+    for order_pk in set(waiting):
+        queue.enqueue(jobs.check_payment, order_pk, queue="shopify", job_id=f"payment-{order_pk}")
+
+
 @handles("orders/create")
 def order_placed(delivery: WebhookDelivery) -> None:
     """A new order: hold it at the warehouse while the address may change, if the merchant

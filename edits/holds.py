@@ -1,16 +1,23 @@
-"""The warehouse waits while the shopper may still fix the address (`hold_during_window`, off by
-default): a new order's open fulfilment orders are put on hold under our own handle, and released
-when the address window ends, when a change has been applied, or when the shopper confirms that
-all is right. Other apps' and the merchant's holds are never touched: we release only the holds
-we placed, by their ids. Each hold placed and released is in the order's audit log.
+"""Our holds at the warehouse, for two reasons:
 
-Jobs take primary keys and are idempotent: an order already held is not held twice, and a hold
-already released is not released again.
+- the address window (`hold_during_window`, off by default): a new order's open fulfilment
+  orders wait until the address window ends, a change is applied, or the shopper confirms that
+  all is right;
+- a difference to pay (an item change that made the order dearer): the warehouse waits until
+  Shopify says the balance is paid (Shopify's own reason, AWAITING_PAYMENT).
+
+Each reason has its own handle, and we release only the holds we placed, by their ids: other
+apps' and the merchant's holds are never touched. Each hold placed and released is in the order's
+audit log.
+
+Jobs take primary keys and are idempotent: an order already held for a reason is not held twice
+for it, and a hold already released is not released again.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -24,8 +31,13 @@ from shopify.client import Client, UserErrors
 
 logger = logging.getLogger(__name__)
 
-HANDLE = "order-portal-address-window"
+Reason = WarehouseHold.Reason
 Release = WarehouseHold.Release
+# Our handle and Shopify's reason, per reason of ours.
+HANDLES = {
+    Reason.ADDRESS_WINDOW: ("order-portal-address-window", "OTHER"),
+    Reason.AWAITING_PAYMENT: ("order-portal-awaiting-payment", "AWAITING_PAYMENT"),
+}
 
 
 def place(order_id: int) -> int:
@@ -39,19 +51,44 @@ def place(order_id: int) -> int:
     if not policy.hold_during_window or not address.decide(order, policy, now=timezone.now()):
         return 0  # nothing the shopper could change: no reason to make the warehouse wait
     closing = address.closes_at(order, policy)
-    if timezone.now() >= closing or order.warehouse_holds.filter(released_at=None).exists():
+    if timezone.now() >= closing:
         return 0
-    client = Client.for_shop(order.shop)
+    note = (
+        "The customer may still correct the delivery address "
+        f"until {closing:%Y-%m-%d %H:%M} UTC (order portal)."
+    )
+    return _hold(order, Reason.ADDRESS_WINDOW, note=note, until=closing)
+
+
+def hold_for_payment(client: Client, order: Order) -> int:
+    """The order owes the difference of an item change: the warehouse waits for the payment.
+    Returns how many holds were placed."""
+    return _hold(
+        order,
+        Reason.AWAITING_PAYMENT,
+        note="Waiting for the customer to pay the difference of an order change (order portal).",
+        client=client,
+    )
+
+
+def _hold(
+    order: Order,
+    reason: str,
+    *,
+    note: str,
+    until: datetime | None = None,
+    client: Client | None = None,
+) -> int:
+    if order.warehouse_holds.filter(reason=reason, released_at=None).exists():
+        return 0
+    client = client or Client.for_shop(order.shop)
+    handle, shopify_reason = HANDLES[reason]
     state = calls.order_state(client, order.shopify_id)
     placed = 0
     for fulfillment_order in state.open_fulfillment_orders:
         try:
             hold = calls.hold_fulfillment_order(
-                client,
-                fulfillment_order,
-                handle=HANDLE,
-                note="The customer may still correct the delivery address "
-                f"until {closing:%Y-%m-%d %H:%M} UTC (order portal).",
+                client, fulfillment_order, handle=handle, reason=shopify_reason, note=note
             )
         except UserErrors as refused:  # already held by us, not holdable any more
             logger.info("%s not held: %s", order.name, refused)
@@ -60,22 +97,27 @@ def place(order_id: int) -> int:
             with transaction.atomic():
                 WarehouseHold.objects.create(
                     order=order,
+                    reason=reason,
                     fulfillment_order_gid=fulfillment_order,
                     hold_gid=hold,
-                    release_due_at=closing,
+                    release_due_at=until,
                 )
-                order.log(events.HOLD_PLACED, actor=SYSTEM, until=closing.isoformat())
+                order.log(events.HOLD_PLACED, actor=SYSTEM, reason=reason)
         except IntegrityError:
             continue  # a concurrent job recorded it first
         placed += 1
     if placed:
-        order.bump_revision()  # the order page offers "all is right, ship it"
+        order.bump_revision()  # the order page says why the warehouse waits
     return placed
 
 
-def release(order_id: int, because: str) -> int:
-    """Release the holds we placed on the order; how many were released."""
-    holds = list(WarehouseHold.objects.filter(order_id=order_id, released_at=None))
+def release(order_id: int, because: str, reason: str = Reason.ADDRESS_WINDOW) -> int:
+    """Release the holds we placed on the order for `reason` (every reason when the order was
+    cancelled); how many were released."""
+    held = WarehouseHold.objects.filter(order_id=order_id, released_at=None)
+    if because != Release.CANCELLED:
+        held = held.filter(reason=reason)
+    holds = list(held)
     order = Order.objects.select_related("shop").get(pk=order_id)
     if not holds or not order.shop.is_active:
         return 0
@@ -100,7 +142,10 @@ def release_due() -> int:
     """The scheduler's run (every minute): release the holds whose address window ended."""
     due = (
         WarehouseHold.objects.filter(
-            released_at=None, release_due_at__lte=timezone.now(), order__shop__is_active=True
+            reason=Reason.ADDRESS_WINDOW,
+            released_at=None,
+            release_due_at__lte=timezone.now(),
+            order__shop__is_active=True,
         )
         .values_list("order_id", flat=True)
         .distinct()

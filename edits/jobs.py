@@ -11,13 +11,17 @@ was lost (a timeout, a 5xx) first looks whether Shopify already has the change.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
 
 from edits import actions, holds, kinds
 from edits.models import ChangeRequest, EditPolicy, WarehouseHold
 from edits.rules import Progress
 from orders.models import Order
 from shopify import calls, outbox, queue, refusals, sync
-from shopify.calls import OrderState
 from shopify.client import Client, Permanent, ShopifyError, Transient, UserErrors
 
 logger = logging.getLogger(__name__)
@@ -27,21 +31,20 @@ def deliver(client: Client, request: ChangeRequest) -> None:
     kind = kinds.get(request.kind)
     order = request.order
     policy = EditPolicy.for_shop(order.shop)
-    state = calls.order_state(client, order.shopify_id)
+    state = kind.state(client, request)
     if done_already(client, request, state):
         return
-    if not kind.still_as_seen(request, state):
-        raise outbox.Conflict("changed_meanwhile")
-    conflict = kind.progress_refusal(policy, Progress.of_state(state))
-    if conflict is not None:
-        raise outbox.Conflict(conflict.code)
+    refusal = kind.progress_refusal(policy, Progress.of_state(state))
+    if refusal is not None:
+        raise outbox.Conflict(refusal.code)
+    conflict = kind.conflict(request, state)
+    if conflict:
+        raise outbox.Conflict(conflict)
     kind.send(client, request)
     settle(client, request, policy)
 
 
-def done_already(
-    client: Client, request: ChangeRequest, state: OrderState, *, refusal: str = ""
-) -> bool:
+def done_already(client: Client, request: ChangeRequest, state: Any, *, refusal: str = "") -> bool:
     """Is what the shopper asked already so in Shopify? Made by an earlier attempt of ours whose
     answer was lost (then it is applied), or by the shop itself (a cancellation the merchant
     made first: done by the shop, with Shopify's `refusal` for agents)."""
@@ -60,7 +63,7 @@ def refused(client: Client, request: ChangeRequest, refusal: refusals.Refusal) -
     write): read the order again to say by whom. Any other refusal fails the request."""
     if not kinds.get(request.kind).refusal_says_done(refusal):
         return False
-    state = calls.order_state(client, request.order.shopify_id)
+    state = kinds.get(request.kind).state(client, request)
     return done_already(client, request, state, refusal=refusal.detail)
 
 
@@ -85,7 +88,11 @@ def settle(client: Client, request: ChangeRequest, policy: EditPolicy) -> None:
             sync.refresh_order(order.shop, order.shopify_id, client=client)
         except ShopifyError as error:  # the orders/updated webhook brings it a little later
             logger.info("%s not re-read after its change: %s", order.name, error)
-    actions.mark_applied(request=request)
+    money = kind.settle_money(client, request)
+    if "to_pay" in money:
+        actions.mark_awaiting_payment(request=request, result=money)
+    else:
+        actions.mark_applied(request=request, result=money)
     if policy.applied_tags:
         try:
             calls.add_tags(client, order.shopify_id, policy.applied_tags)
@@ -93,7 +100,10 @@ def settle(client: Client, request: ChangeRequest, policy: EditPolicy) -> None:
             # The change itself is in Shopify already: the merchant's marker tags are not worth
             # undoing it for.
             logger.warning("tags for %s not added: %s", order.name, error)
-    if not kind.releases_hold or not order.warehouse_holds.filter(released_at=None):
+    held = order.warehouse_holds.filter(released_at=None)
+    if not kind.cancels_order:
+        held = held.filter(reason=WarehouseHold.Reason.ADDRESS_WINDOW)
+    if not kind.releases_hold or not held.exists():
         return
     because = (
         WarehouseHold.Release.CANCELLED
@@ -115,3 +125,45 @@ def recheck_waiting(order_id: int) -> None:
     progress = Progress.of(order)
     for request in order.change_requests.filter(status=waiting):
         actions.recheck(request=request, progress=progress)
+
+
+def check_payment(order_id: int) -> None:
+    """An order whose item change waits for the difference: has Shopify been paid? Then the
+    warehouse may go on. Past the policy's time, an agent takes it from here."""
+    order = Order.objects.select_related("shop").filter(pk=order_id, shop__is_active=True).first()
+    waiting = ChangeRequest.Status.AWAITING_PAYMENT
+    if order is None or not order.change_requests.filter(status=waiting).exists():
+        return
+    client = Client.for_shop(order.shop)
+    state = calls.editable_order(client, order.shopify_id)
+    for request in order.change_requests.filter(status=waiting):
+        if state.outstanding.amount <= 0 or state.cancelled:
+            actions.mark_paid(request=request)
+            queue.enqueue(
+                holds.release,
+                order.pk,
+                WarehouseHold.Release.PAID,
+                WarehouseHold.Reason.AWAITING_PAYMENT,
+                queue="shopify",
+                job_id=f"release-paid-{order.pk}",
+            )
+        elif timezone.now() >= datetime.fromisoformat(request.shopify_result["pay_by"]):
+            actions.mark_payment_overdue(request=request)
+
+
+def payments_due() -> int:
+    """The scheduler's run (hourly): look again at every change still waiting for its payment,
+    in case a webhook was lost, and hand the overdue ones to agents. Returns how many."""
+    orders = (
+        ChangeRequest.objects.filter(
+            status=ChangeRequest.Status.AWAITING_PAYMENT, order__shop__is_active=True
+        )
+        .values_list("order_id", flat=True)
+        .distinct()
+    )
+    count = 0
+    with transaction.atomic():
+        for order_id in orders:
+            queue.enqueue(check_payment, order_id, queue="shopify", job_id=f"payment-{order_id}")
+            count += 1
+    return count

@@ -37,6 +37,11 @@ class Approval(models.TextChoices):
     CONDITIONAL = "conditional", _("when a condition below holds")
 
 
+class RefundMethod(models.TextChoices):
+    ORIGINAL = "original", _("to the original payment")
+    STORE_CREDIT = "store_credit", _("as store credit")
+
+
 @dataclass(frozen=True)
 class ActionRule:
     """One action's switches, read off the policy."""
@@ -81,6 +86,42 @@ class EditPolicy(models.Model):
     cancel_notify = models.BooleanField(_("Shopify emails the customer"), default=True)
     cancel_staff_note = models.CharField(
         max_length=255, default="Cancelled by the customer in the order portal", blank=True
+    )
+
+    items_enabled = models.BooleanField(
+        _("item changes (sizes, colours, quantities)"), default=True
+    )
+    items_window_minutes = models.PositiveIntegerField(
+        _("item changes window (minutes after the order)"), default=12 * 60
+    )
+    items_until = models.CharField(max_length=24, choices=Until, default=Until.WAREHOUSE_STARTS)
+    items_approval = models.CharField(max_length=16, choices=Approval, default=Approval.NEVER)
+    items_swap = models.BooleanField(_("swap a variant of the same product"), default=True)
+    items_quantity = models.BooleanField(_("change quantities and remove items"), default=True)
+    items_same_price_only = models.BooleanField(
+        _("only changes that keep the total as it is"), default=False
+    )
+    items_locked_tags = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=_('Products with any of these tags cannot be changed, e.g. ["made-to-order"].'),
+    )
+    items_max_increase_percent = models.PositiveIntegerField(
+        _("largest increase of the order total (%)"), null=True, blank=True
+    )
+    items_max_decrease_percent = models.PositiveIntegerField(
+        _("largest decrease of the order total (%)"), null=True, blank=True
+    )
+    items_refund_method = models.CharField(
+        _("money owed back goes"),
+        max_length=16,
+        choices=RefundMethod,
+        default=RefundMethod.ORIGINAL,
+    )
+    items_payment_hours = models.PositiveIntegerField(
+        _("hours to pay a difference before an agent looks"),
+        default=48,
+        validators=[MinValueValidator(1)],
     )
 
     approval_above_total = models.DecimalField(
@@ -162,6 +203,8 @@ class ChangeRequest(Request):
         WITHDRAWN = "withdrawn", _("Withdrawn")
         # The shop made the same change in Shopify before ours arrived (a cancellation).
         BY_SHOP = "by_shop", _("Done by the shop")
+        # Made in Shopify; the order now owes the difference, and waits for the shopper's payment.
+        AWAITING_PAYMENT = "awaiting_payment", _("Waiting for your payment")
 
     # The state machine (DESIGN.md): where each status may go next.
     NEXT: ClassVar[dict[str, set[str]]] = {
@@ -171,7 +214,8 @@ class ChangeRequest(Request):
             Status.WITHDRAWN,
             Status.BY_SHOP,
         },
-        Status.QUEUED: {Status.APPLIED, Status.FAILED, Status.BY_SHOP},
+        Status.QUEUED: {Status.APPLIED, Status.FAILED, Status.BY_SHOP, Status.AWAITING_PAYMENT},
+        Status.AWAITING_PAYMENT: {Status.APPLIED},
         Status.FAILED: {Status.QUEUED},
         Status.APPLIED: set(),
         Status.REJECTED: set(),
@@ -184,8 +228,9 @@ class ChangeRequest(Request):
         Status.FAILED: "warn",
         Status.REJECTED: "warn",
         Status.WITHDRAWN: "muted",
+        Status.AWAITING_PAYMENT: "warn",
     }
-    OPEN = (Status.AWAITING_APPROVAL, Status.QUEUED)
+    OPEN = (Status.AWAITING_APPROVAL, Status.QUEUED, Status.AWAITING_PAYMENT)
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="change_requests")
     kind = models.CharField(max_length=24)  # a code of `edits.kinds`
@@ -207,7 +252,7 @@ class ChangeRequest(Request):
             # One open request per order and kind: a double submission cannot make two.
             models.UniqueConstraint(
                 fields=["order", "kind"],
-                condition=Q(status__in=["awaiting_approval", "queued"]),
+                condition=Q(status__in=["awaiting_approval", "queued", "awaiting_payment"]),
                 name="one_open_change_per_order_and_kind",
             ),
         ]
@@ -239,20 +284,28 @@ class ChangeRequest(Request):
 
 
 class WarehouseHold(models.Model):
-    """Our hold on one of an order's fulfilment orders while its address may still change
-    (`EditPolicy.hold_during_window`): the warehouse waits, the shopper fixes, then it ships."""
+    """Our hold on one of an order's fulfilment orders: while its address may still change
+    (`EditPolicy.hold_during_window`: the warehouse waits, the shopper fixes, then it ships), or
+    while it owes the difference of an item change (until the shopper has paid)."""
+
+    class Reason(models.TextChoices):
+        ADDRESS_WINDOW = "address_window", _("the address may still change")
+        AWAITING_PAYMENT = "awaiting_payment", _("a difference is still to be paid")
 
     class Release(models.TextChoices):
         WINDOW_ENDED = "window_ended", _("the address window ended")
         CHANGE_APPLIED = "change_applied", _("a change was applied")
         CONFIRMED = "confirmed", _("the shopper confirmed the order")
         CANCELLED = "cancelled", _("the order was cancelled")
+        PAID = "paid", _("the difference was paid")
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="warehouse_holds")
+    reason = models.CharField(max_length=24, choices=Reason, default=Reason.ADDRESS_WINDOW)
     fulfillment_order_gid = models.CharField(max_length=128)
     hold_gid = models.CharField(max_length=128)
     placed_at = models.DateTimeField(default=timezone.now)
-    release_due_at = models.DateTimeField(db_index=True)
+    # When the scheduler lets the warehouse go on (the address window's end); never for payment.
+    release_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
     released_at = models.DateTimeField(null=True, blank=True)
     released_because = models.CharField(max_length=24, choices=Release, blank=True)
 
@@ -260,9 +313,9 @@ class WarehouseHold(models.Model):
         verbose_name = _("warehouse hold")
         constraints = [
             models.UniqueConstraint(
-                fields=["order", "fulfillment_order_gid"],
+                fields=["order", "fulfillment_order_gid", "reason"],
                 condition=Q(released_at__isnull=True),
-                name="one_active_hold_per_fulfillment_order",
+                name="one_active_hold_per_fulfillment_order_and_reason",
             ),
         ]
 

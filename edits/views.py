@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods
 
 from edits import actions, kinds
 from edits.kinds.base import Page
-from edits.models import ChangeRequest, EditPolicy
+from edits.models import ChangeRequest, EditPolicy, WarehouseHold
 from orders import access, live, page_cache
 from orders.actors import SHOPPER
 from orders.decisions import Decision, NotAllowed
@@ -40,7 +40,11 @@ def render_changes(order: Order, policy: EditPolicy, *, now: datetime) -> tuple[
             closing = kind.closes_at(order, policy)
             expires = min(expires, int((closing - now).total_seconds()) + 1)
         offers.append({"kind": kind, "decision": decision})
-    held = [hold for hold in order.warehouse_holds.all() if hold.released_at is None]
+    held = [
+        hold
+        for hold in order.warehouse_holds.all()
+        if hold.released_at is None and hold.reason == WarehouseHold.Reason.ADDRESS_WINDOW
+    ]
     if held:
         expires = min(expires, int((held[0].release_due_at - now).total_seconds()) + 1)
     html = render_to_string(
@@ -54,8 +58,9 @@ def render_changes(order: Order, policy: EditPolicy, *, now: datetime) -> tuple[
         },
     )
     activity, holds = live.pace(requests, now=now)
-    if any(r.status == ChangeRequest.Status.AWAITING_APPROVAL for r in requests):
-        activity = live.activity_of(activity, live.WAITING)  # an agent decides
+    waiting = (ChangeRequest.Status.AWAITING_APPROVAL, ChangeRequest.Status.AWAITING_PAYMENT)
+    if any(r.status in waiting for r in requests):
+        activity = live.activity_of(activity, live.WAITING)  # an agent decides, or a payment
     return live.Part(html, activity), min(expires, holds)
 
 
@@ -135,7 +140,9 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     """ "Everything is right": the warehouse need not wait for the address window to end."""
     order = access.order_for(request, token)
     activate_language(request, order)
-    held = order.warehouse_holds.filter(released_at=None).exists()
+    held = order.warehouse_holds.filter(
+        released_at=None, reason=WarehouseHold.Reason.ADDRESS_WINDOW
+    ).exists()
     if request.method == "POST":
         if held:
             actions.confirm_order(order=order)

@@ -295,10 +295,10 @@ class Order(models.Model):
     @property
     def warehouse_started(self) -> bool:
         """The warehouse is working on the order, or has shipped part of it: from here on, what
-        was ordered and where it goes is the warehouse's business."""
+        was ordered and where it goes is the warehouse's business. (A closed fulfilment order
+        alone says nothing: Shopify closes one whose items an order edit took away.)"""
         return any(
-            fo.status in (FulfillmentOrder.Status.IN_PROGRESS, FulfillmentOrder.Status.CLOSED)
-            for fo in self.fulfillment_orders.all()
+            fo.status == FulfillmentOrder.Status.IN_PROGRESS for fo in self.fulfillment_orders.all()
         ) or any(
             f.status in Fulfillment.IN_PREPARATION or f.is_shipped for f in self.fulfillments.all()
         )

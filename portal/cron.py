@@ -6,6 +6,7 @@ from django.conf import settings
 from rq import cron
 
 from edits.holds import release_due
+from edits.jobs import payments_due
 from returns.jobs import reconcile_returns
 from returns.photos import sweep_unused
 from shopify.jobs import reconcile_shops, sweep_deliveries
@@ -26,3 +27,5 @@ cron.register(reconcile_returns, queue_name="shopify", interval=600)
 cron.register(sweep_unused, queue_name="default", interval=3600)
 # Let the warehouse go on with orders whose address window has ended.
 cron.register(release_due, queue_name="shopify", interval=60)
+# Item changes waiting for the difference: paid meanwhile (a lost webhook), or overdue.
+cron.register(payments_due, queue_name="shopify", interval=3600)

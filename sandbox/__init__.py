@@ -10,7 +10,10 @@ nothing of the project's: our client reaches it over HTTP (`manage.py sandbox`) 
 
 Its story moves forward through the operations below (by order number, #1001 -> 1001), in Python
 or over the control API, JSON in and out, each answering with the order's state. Webhooks go to
-the subscriptions the app made with webhookSubscriptionCreate, or all to `target` if one is set:
+the subscriptions the app made with webhookSubscriptionCreate, or all to `target` if one is set.
+What the app does goes through the Admin API: order edits (orderEditBegin ... orderEditCommit),
+refunds (refundCreate @idempotent), holds; the shopper pays a balance on the payment page.
+An order placed PAID carries a SALE for its total, one placed AUTHORIZED an AUTHORIZATION:
 
     POST   /sandbox/reset                       {"seed": "empty"|"demo", "keep_subscriptions": true}
     GET    /sandbox/orders                      numbers, ids, updated_at, status of every order
@@ -20,9 +23,11 @@ the subscriptions the app made with webhookSubscriptionCreate, or all to `target
                                                  "phone", "customer_locale", "currency",
                                                  "exchange_rate", "shipping_address": {REST keys},
                                                  "shipping_price", "tax", "tags", "note", "number",
-                                                 "placed_at", "financial_status", "location_name"}
+                                                 "placed_at", "financial_status", "location_name",
+                                                 "gateway"}
     GET    /sandbox/orders/<n>                  the order's state (REST shape + fulfillment orders
-                                                 + each shipment's events)
+                                                 + each shipment's events + transactions, refunds
+                                                 and the amount due)
     POST   /sandbox/orders/<n>/start            packing starts (fulfillment order IN_PROGRESS)
     POST   /sandbox/orders/<n>/fulfil           {"lines": {"<sku|line gid>": quantity} or null for
                                                  all, "company", "tracking_number", "tracking_url",
@@ -34,6 +39,12 @@ the subscriptions the app made with webhookSubscriptionCreate, or all to `target
     POST   /sandbox/orders/<n>/cancel           {"reason": "customer", "refund": true, "at"}
     POST   /sandbox/orders/<n>/hold             {"reason": "incorrect_address", "handle", "notes"}
     POST   /sandbox/orders/<n>/release
+    GET    /sandbox/orders/<n>/payment          the shopper's payment page (HTML) for what the
+                                                 order still owes: where its paymentCollection-
+                                                 Details.additionalPaymentCollectionUrl points
+    POST   /sandbox/orders/<n>/pay              the shopper pays it: a SALE of the amount due,
+                                                 the order PAID (orders/paid, orders/updated);
+                                                 a form post gets a page, else the order's state
     GET    /sandbox/products                    the catalogue: each product's variants and stock
     POST   /sandbox/products                    {"title", "product_type", "tags", "id", "variants":
                                                  [{"title", "price", "inventory_quantity",
@@ -82,6 +93,7 @@ from sandbox.store import (
     Return,
     Shop,
     Store,
+    Transaction,
     utc_now,
 )
 from sandbox.webhooks import Target, Transport, WebhookSender
@@ -272,6 +284,12 @@ class Sandbox:
         order = self.store.order(number)
         self._then_deliver(lambda: self.store.release_hold(order))
         return order
+
+    def pay_balance(self, number: int) -> Transaction:
+        """The shopper pays what the order still owes, on its payment page: a SALE of the amount
+        due; the order is PAID (orders/paid, orders/updated). NotAllowed if nothing is owed."""
+        order = self.store.order(number)
+        return self._then_deliver(lambda: self.store.pay_balance(order))
 
     # --- the catalogue -------------------------------------------------------------------------
 

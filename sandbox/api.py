@@ -79,7 +79,7 @@ def load_schema() -> GraphQLSchema:
         scalar = schema.type_map[name]
         scalar.serialize = scalar.coerce_output_value = serialize  # type: ignore[attr-defined]
     # An object's kind is its GraphQL type: Order for gid://shopify/Order/...
-    for interface in ("Node", "ReturnLineItemType"):
+    for interface in ("Node", "ReturnLineItemType", "CalculatedDiscountApplication"):
         schema.type_map[interface].resolve_type = lambda value, *_: value.kind  # type: ignore[attr-defined]
     for (type_name, field_name), resolve in resolvers.RESOLVERS.items():
         schema.type_map[type_name].fields[field_name].resolve = resolve  # type: ignore[attr-defined]
@@ -119,7 +119,10 @@ class AdminAPI:
         operation_name: str | None = None,
         *,
         fault: Fault | None = None,
+        base_url: str | None = None,
     ) -> dict[str, Any]:
+        """`base_url` is where the request reached the sandbox (scheme and host): absolute URLs
+        in the answer point there."""
         document, errors = prepared(query)
         if document is None or errors:
             return {"errors": [error.formatted for error in errors]}
@@ -139,7 +142,7 @@ class AdminAPI:
         if (fault and fault.kind == "throttled") or not self.bucket.take(requested):
             return {"errors": [THROTTLED], "extensions": self._cost(requested, None)}
 
-        context = resolvers.Context(store=self.store, schema=SCHEMA)
+        context = resolvers.Context(store=self.store, schema=SCHEMA, base_url=base_url)
         if fault and fault.kind == "user_errors":
             context.forced_user_errors = fault.user_errors
         middleware = [_denied(operation)] if fault and fault.kind == "access_denied" else None

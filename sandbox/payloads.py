@@ -23,11 +23,14 @@ from sandbox.store import (
     FulfillmentOrder,
     LineItem,
     Order,
+    OrderEdit,
     Product,
     ProductVariant,
+    Refund,
     Return,
     ReturnLine,
     Shop,
+    Transaction,
     gid,
     rounded,
 )
@@ -81,11 +84,13 @@ def address(value: Address | None) -> dict[str, Any] | None:
     }
 
 
-def line_item(line: LineItem, order: Order, shop: Shop, *, shipped: int | None = None) -> dict:
+def line_item(
+    line: LineItem, order: Order, shop: Shop, *, shipped: int | None = None, current: bool = True
+) -> dict:
     """An order's line; in a shipment, `shipped` is how many of it the parcel holds (and, as in
-    Shopify's fulfillment samples, it has no current_quantity)."""
+    Shopify's fulfillment and refund samples, it has no current_quantity)."""
     status = None
-    if line.fulfilled_quantity >= line.quantity:
+    if line.current_quantity and line.fulfilled_quantity >= line.current_quantity:
         status = "fulfilled"
     elif line.fulfilled_quantity:
         status = "partial"
@@ -108,7 +113,10 @@ def line_item(line: LineItem, order: Order, shop: Shop, *, shipped: int | None =
         "variant_id": line.variant_id,
         "variant_title": line.variant_title,
     }
-    if shipped is not None:
+    if line.discount:
+        shown["total_discount"] = amount(line.discount * line.quantity, order.currency)
+        shown["total_discount_set"] = money_set(line.discount * line.quantity, order, shop)
+    if shipped is not None or not current:
         del shown["current_quantity"]
     return shown
 
@@ -125,15 +133,15 @@ def order(value: Order, shop: Shop) -> dict[str, Any]:
         "contact_email": value.email,
         "created_at": local_time(value.created_at, shop),
         "currency": shop.currency,
-        "current_shipping_price_set": money_set(value.current(value.shipping_price), value, shop),
-        "current_subtotal_price": amount(value.current(value.subtotal), value.currency),
-        "current_subtotal_price_set": money_set(value.current(value.subtotal), value, shop),
-        "current_total_discounts": amount(value.current(value.discounts), value.currency),
-        "current_total_discounts_set": money_set(value.current(value.discounts), value, shop),
-        "current_total_price": amount(value.current(value.total), value.currency),
-        "current_total_price_set": money_set(value.current(value.total), value, shop),
-        "current_total_tax": amount(value.current(value.tax), value.currency),
-        "current_total_tax_set": money_set(value.current(value.tax), value, shop),
+        "current_shipping_price_set": money_set(value.current_shipping_price, value, shop),
+        "current_subtotal_price": amount(value.current_subtotal, value.currency),
+        "current_subtotal_price_set": money_set(value.current_subtotal, value, shop),
+        "current_total_discounts": amount(value.current_discounts, value.currency),
+        "current_total_discounts_set": money_set(value.current_discounts, value, shop),
+        "current_total_price": amount(value.current_total, value.currency),
+        "current_total_price_set": money_set(value.current_total, value, shop),
+        "current_total_tax": amount(value.current_total_tax, value.currency),
+        "current_total_tax_set": money_set(value.current_total_tax, value, shop),
         "customer_locale": value.customer_locale,
         "email": value.email,
         "financial_status": value.display_financial_status.lower(),
@@ -144,6 +152,7 @@ def order(value: Order, shop: Shop) -> dict[str, Any]:
         "note": value.note,
         "number": value.number - 1000,
         "order_number": value.number,
+        "payment_gateway_names": value.payment_gateway_names,
         "phone": value.phone,
         "presentment_currency": value.currency,
         "processed_at": local_time(value.processed_at, shop),
@@ -151,11 +160,14 @@ def order(value: Order, shop: Shop) -> dict[str, Any]:
         "subtotal_price_set": money_set(value.subtotal, value, shop),
         "tags": ", ".join(value.tags),
         "test": False,
+        "total_discounts": amount(value.discounts, value.currency),
+        "total_discounts_set": money_set(value.discounts, value, shop),
+        "total_outstanding": amount(value.total_outstanding, value.currency),
         "total_price": amount(value.total, value.currency),
         "total_price_set": money_set(value.total, value, shop),
         "total_shipping_price_set": money_set(value.shipping_price, value, shop),
-        "total_tax": amount(value.tax, value.currency),
-        "total_tax_set": money_set(value.tax, value, shop),
+        "total_tax": amount(value.total_tax, value.currency),
+        "total_tax_set": money_set(value.total_tax, value, shop),
         "updated_at": local_time(value.updated_at, shop),
         "fulfillments": [fulfillment(f, value, shop) for f in value.fulfillments],
         "line_items": [line_item(line, value, shop) for line in value.lines],
@@ -244,10 +256,103 @@ def placed_on_hold(value: FulfillmentOrder, order: Order) -> dict[str, Any]:
                 "quantity": line.fulfillable_quantity,
             }
             for line in order.lines
-            if line.fulfillable_quantity
+            if line.fulfillable_quantity and line.id in value.line_ids
         ],
         "created_fulfillment_hold": hold(value.fulfillment_holds[-1]),
     }
+
+
+# --- order edits and refunds ---------------------------------------------------------------------
+
+
+def order_edit(value: OrderEdit, shop: Shop) -> dict[str, Any]:
+    """orders/edited: what an edit changed, keyed as webhooks/orders/edited.json. The discounts
+    an edit adds are not listed: the sample shows no entry's shape."""
+    return {
+        "order_edit": {
+            "id": value.id,
+            "app_id": None,
+            "created_at": local_time(value.created_at, shop),
+            "committed_at": local_time(value.committed_at, shop),
+            "notify_customer": value.notify_customer,
+            "order_id": value.order_id,
+            "staff_note": value.staff_note,
+            "user_id": None,
+            "line_items": {
+                "additions": [{"id": i, "delta": delta} for i, delta in value.additions],
+                "removals": [{"id": i, "delta": delta} for i, delta in value.removals],
+            },
+            "discounts": {"line_item": {"additions": [], "removals": []}},
+            "shipping_lines": {"additions": [], "removals": []},
+        }
+    }
+
+
+def transaction(value: Transaction, order: Order, shop: Shop) -> dict[str, Any]:
+    return {
+        "id": value.id,
+        "order_id": order.id,
+        "kind": value.transaction_kind.lower(),
+        "gateway": value.gateway,
+        "status": value.status.lower(),
+        "message": None,
+        "created_at": local_time(value.created_at, shop),
+        "test": False,
+        "authorization": None,
+        "location_id": None,
+        "user_id": None,
+        "parent_id": value.parent.id if value.parent else None,
+        "processed_at": local_time(value.created_at, shop),
+        "device_id": None,
+        "error_code": None,
+        "receipt": {},
+        "amount": amount(value.amount, order.currency),
+        "currency": order.currency,
+        "manual_payment_gateway": value.gateway == "manual",
+        "admin_graphql_api_id": value.gid,
+    }
+
+
+def refund(value: Refund, order: Order, shop: Shop) -> dict[str, Any]:
+    """refunds/create, keyed as webhooks/refunds/create.json (whose line subtotals are numbers)."""
+    zero = money_set(Decimal(0), order, shop)
+    return {
+        "id": value.id,
+        "order_id": order.id,
+        "created_at": local_time(value.created_at, shop),
+        "note": value.note,
+        "user_id": None,
+        "processed_at": local_time(value.created_at, shop),
+        "duties": [],
+        "total_duties_set": zero,
+        "return": None,
+        "restock": any(line.restocked for line in value.lines),
+        "refund_shipping_lines": [],
+        "admin_graphql_api_id": value.gid,
+        "order_adjustments": [],
+        "refund_line_items": [
+            {
+                "id": line.id,
+                "quantity": line.quantity,
+                "line_item_id": line.line_item.id,
+                "location_id": None,
+                "restock_type": line.restock_type.lower(),
+                "subtotal": float(line_subtotal(line.line_item, line.quantity, order)),
+                "total_tax": 0,
+                "subtotal_set": money_set(
+                    line_subtotal(line.line_item, line.quantity, order), order, shop
+                ),
+                "total_tax_set": zero,
+                "line_item": line_item(line.line_item, order, shop, current=False),
+            }
+            for line in value.lines
+        ],
+        "transactions": [transaction(t, order, shop) for t in value.transactions],
+    }
+
+
+def line_subtotal(line: LineItem, quantity: int, order: Order) -> Decimal:
+    return rounded(line.discounted_price * quantity, order.currency)
 
 
 # --- returns -------------------------------------------------------------------------------------
@@ -407,6 +512,10 @@ def return_state(value: Return, order: Order) -> dict[str, Any]:
 def render(change: Change, shop: Shop) -> dict[str, Any]:
     """The payload of `change`'s webhook, as the state is now."""
     subject = change.subject
+    if isinstance(subject, OrderEdit):
+        return order_edit(subject, shop)
+    if isinstance(subject, Refund):
+        return refund(subject, change.order, shop)
     if isinstance(subject, Return):
         return return_payload(change.topic, subject, change.order, shop)
     if isinstance(subject, Order):
@@ -443,6 +552,29 @@ def order_state(value: Order, shop: Shop) -> dict[str, Any]:
             for line in shipment.lines
         ]
     state["returns"] = [return_state(r, value) for r in value.returns]
+    state["transactions"] = [
+        {
+            "admin_graphql_api_id": t.gid,
+            "kind": t.transaction_kind,
+            "status": t.status,
+            "gateway": t.gateway,
+            "amount": amount(t.amount, value.currency),
+            "parent_id": t.parent.gid if t.parent else None,
+        }
+        for t in value.transactions
+    ]
+    state["refunds"] = [
+        {
+            "admin_graphql_api_id": r.gid,
+            "note": r.note,
+            "total_refunded": amount(r.total, value.currency),
+            "refund_line_items": [
+                {"line_item_id": line.line_item.gid, "quantity": line.quantity} for line in r.lines
+            ],
+        }
+        for r in value.refunds
+    ]
+    state["amount_due"] = amount(value.amount_due, value.currency)
     return state
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import inspect
 import json
 import re
 import uuid
@@ -21,24 +22,33 @@ from decimal import Decimal
 from typing import Any
 
 from graphql import GraphQLError, GraphQLResolveInfo, GraphQLSchema, get_named_type
+from graphql.execution.values import get_directive_values
 
 from sandbox import addresses, search
 from sandbox.store import (
+    DEFAULT_GATEWAY,
     UNSET,
+    CalculatedLine,
+    EditSession,
     Fee,
     Fulfillment,
     FulfillmentOrder,
     LineItem,
     NewExchangeLine,
+    NewRefundLine,
+    NewRefundTransaction,
     NewReturnLine,
     NotAllowed,
     Order,
     Problem,
     Product,
     ProductVariant,
+    Refund,
+    RefundLine,
     Refused,
     Return,
     Store,
+    Transaction,
     WebhookSubscription,
     gid,
     parse_gid,
@@ -55,6 +65,17 @@ class Context:
     schema: GraphQLSchema
     forced_user_errors: list[dict[str, Any]] | None = None
     search: list[dict[str, Any]] = field(default_factory=list)  # for extensions.search
+    # Where the sandbox was reached ("https://shop.myshopify.com"): absolute URLs it answers
+    # with (an order's payment page) point back to it. None: the shop's own domain.
+    base_url: str | None = None
+
+    def url(self, path: str) -> str:
+        return (self.base_url or f"https://{self.store.shop.domain}").rstrip("/") + path
+
+
+# A mutation's answer carrying this key (true) replays an earlier write (an @idempotent key seen
+# before): it is answered without it and not recorded again.
+REPLAYED = "__replayed__"
 
 
 def resolves(type_name: str, field_name: str) -> Callable[[Resolver], Resolver]:
@@ -66,11 +87,14 @@ def resolves(type_name: str, field_name: str) -> Callable[[Resolver], Resolver]:
 
 
 def mutation(field_name: str) -> Callable[[Resolver], Resolver]:
-    """Register a mutation. Called with the context and the mutation's arguments; returns its
-    payload as a dict. A forced userErrors fault answers instead, in every userErrors list of
-    the payload (orderCancel has two), and nothing is written."""
+    """Register a mutation. Called with the context and the mutation's arguments (and `info`,
+    if it takes one: to read a directive); returns its payload as a dict. A forced userErrors
+    fault answers instead, in every userErrors list of the payload (orderCancel has two), and
+    nothing is written."""
 
     def register(function: Resolver) -> Resolver:
+        wants_info = "info" in inspect.signature(function).parameters
+
         @functools.wraps(function)
         def resolve(_root: None, info: GraphQLResolveInfo, **arguments: Any) -> dict[str, Any]:
             context: Context = info.context
@@ -78,11 +102,13 @@ def mutation(field_name: str) -> Callable[[Resolver], Resolver]:
                 payload = get_named_type(info.return_type)
                 lists = [name for name in payload.fields if name.lower().endswith("usererrors")]  # type: ignore[union-attr]
                 return dict.fromkeys(lists, context.forced_user_errors)
-            answer = function(context, **arguments)
+            extra = {"info": info} if wants_info else {}
+            answer = function(context, **arguments, **extra)
+            replayed = answer.pop(REPLAYED, False)
             refused = any(
                 errors for name, errors in answer.items() if name.lower().endswith("usererrors")
             )
-            if not refused:
+            if not refused and not replayed:
                 context.store.record_write(field_name, _plain(arguments))
             return answer
 
@@ -286,16 +312,24 @@ def money_bag(info: GraphQLResolveInfo, order: Order, amount: Decimal) -> dict[s
 
 
 ORDER_AMOUNTS = {
-    "currentSubtotalPriceSet": "subtotal",
-    "currentShippingPriceSet": "shipping_price",
-    "currentTotalTaxSet": "tax",
-    "currentTotalDiscountsSet": "discounts",
-    "currentTotalPriceSet": "total",
+    "currentSubtotalPriceSet": "current_subtotal",
+    "currentShippingPriceSet": "current_shipping_price",
+    "currentTotalTaxSet": "current_total_tax",
+    "currentTotalDiscountsSet": "current_discounts",
+    "currentTotalPriceSet": "current_total",
+    "subtotalPriceSet": "subtotal",
+    "totalTaxSet": "total_tax",
+    "totalDiscountsSet": "discounts",
+    "totalPriceSet": "total",
+    "totalReceivedSet": "received",
+    "totalRefundedSet": "refunded",
+    "netPaymentSet": "net_payment",
+    "totalOutstandingSet": "total_outstanding",
 }
 
 
 def _order_amount(attribute: str) -> Resolver:
-    return lambda order, info: money_bag(info, order, order.current(getattr(order, attribute)))
+    return lambda order, info: money_bag(info, order, getattr(order, attribute))
 
 
 for _field, _attribute in ORDER_AMOUNTS.items():
@@ -346,10 +380,22 @@ def line_price(line: LineItem, info: GraphQLResolveInfo) -> dict[str, Any]:
     return money_bag(info, info.context.store.orders[line.order_id], line.price)
 
 
+@resolves("LineItem", "discountedUnitPriceSet")
 @resolves("LineItem", "discountedUnitPriceAfterAllDiscountsSet")
 def line_paid_price(line: LineItem, info: GraphQLResolveInfo) -> dict[str, Any]:
-    # The sandbox's orders carry no discounts: a unit costs its price.
-    return money_bag(info, info.context.store.orders[line.order_id], line.price)
+    # The sandbox's only discounts are line-item discounts that edits add.
+    return money_bag(info, info.context.store.orders[line.order_id], line.discounted_price)
+
+
+@resolves("LineItem", "totalDiscountSet")
+def line_discount(line: LineItem, info: GraphQLResolveInfo) -> dict[str, Any]:
+    order = info.context.store.orders[line.order_id]
+    return money_bag(info, order, line.discount * line.quantity)
+
+
+@resolves("LineItem", "refundableQuantity")
+def line_refundable(line: LineItem, _info: GraphQLResolveInfo) -> int:
+    return line.current_quantity
 
 
 @resolves("LineItem", "product")
@@ -364,8 +410,11 @@ def line_product(line: LineItem, _info: GraphQLResolveInfo) -> dict[str, Any] | 
 
 
 @resolves("LineItem", "variant")
-def line_variant(line: LineItem, _info: GraphQLResolveInfo) -> dict[str, str] | None:
-    return {"id": gid("ProductVariant", line.variant_id)} if line.variant_id else None
+def line_variant(line: LineItem, info: GraphQLResolveInfo) -> Any:
+    if not line.variant_id:
+        return None
+    known = info.context.store.variants.get(line.variant_id)
+    return known or {"id": gid("ProductVariant", line.variant_id)}
 
 
 @resolves("LineItem", "image")
@@ -409,6 +458,211 @@ def fulfillment_events(
     else:
         key = by_id
     return connection(fulfillment.events, key=key, **page)
+
+
+@resolves("Order", "currentSubtotalLineItemsQuantity")
+def order_quantity(order: Order, _info: GraphQLResolveInfo) -> int:
+    return sum(line.current_quantity for line in order.lines)
+
+
+@resolves("Order", "merchantEditable")
+def order_editable(order: Order, _info: GraphQLResolveInfo) -> bool:
+    return not order.edit_refusals
+
+
+@resolves("Order", "merchantEditableErrors")
+def order_edit_refusals(order: Order, _info: GraphQLResolveInfo) -> list[str]:
+    return order.edit_refusals
+
+
+@resolves("Order", "edited")
+def order_edited(order: Order, _info: GraphQLResolveInfo) -> bool:
+    return bool(order.edits)
+
+
+@resolves("Order", "paymentCollectionDetails")
+def order_payment_collection(order: Order, info: GraphQLResolveInfo) -> dict[str, Any]:
+    """Where the shopper pays what is still owed: the sandbox's own payment page for the order
+    (GET /sandbox/orders/<n>/payment), an absolute URL on the host the API was reached at."""
+    url = info.context.url(f"/sandbox/orders/{order.number}/payment")
+    return {"additionalPaymentCollectionUrl": url if order.amount_due > 0 else None}
+
+
+@resolves("Order", "transactions")
+def order_transactions(
+    order: Order,
+    _info: GraphQLResolveInfo,
+    *,
+    first: int | None = None,
+    capturable: bool | None = None,
+    manuallyResolvable: bool | None = None,
+) -> list[Transaction]:
+    found = order.transactions
+    if capturable is not None:
+        found = [t for t in found if bool(t.uncaptured) == capturable]
+    if manuallyResolvable:  # the sandbox's transactions all settle at once
+        found = []
+    return found[:first] if first is not None else found
+
+
+@resolves("Order", "refunds")
+def order_refunds(
+    order: Order, _info: GraphQLResolveInfo, *, first: int | None = None
+) -> list[Refund]:
+    return order.refunds[:first] if first is not None else order.refunds
+
+
+@resolves("OrderTransaction", "kind")
+def transaction_kind(value: Transaction, _info: GraphQLResolveInfo) -> str:
+    return value.transaction_kind
+
+
+@resolves("OrderTransaction", "amountSet")
+def transaction_amount(value: Transaction, info: GraphQLResolveInfo) -> dict[str, Any]:
+    return money_bag(info, info.context.store.orders[value.order_id], value.amount)
+
+
+@resolves("OrderTransaction", "parentTransaction")
+def transaction_parent(value: Transaction, _info: GraphQLResolveInfo) -> Transaction | None:
+    return value.parent
+
+
+@resolves("OrderTransaction", "processedAt")
+def transaction_processed(value: Transaction, _info: GraphQLResolveInfo) -> datetime:
+    return value.created_at
+
+
+@resolves("OrderTransaction", "test")
+def transaction_test(_value: Transaction, _info: GraphQLResolveInfo) -> bool:
+    return False
+
+
+@resolves("OrderTransaction", "manualPaymentGateway")
+def transaction_manual(value: Transaction, _info: GraphQLResolveInfo) -> bool:
+    return value.gateway == DEFAULT_GATEWAY
+
+
+@resolves("OrderTransaction", "order")
+def transaction_order(value: Transaction, info: GraphQLResolveInfo) -> Order:
+    return info.context.store.orders[value.order_id]
+
+
+@resolves("Refund", "order")
+def refund_order(value: Refund, info: GraphQLResolveInfo) -> Order:
+    return info.context.store.orders[value.order_id]
+
+
+@resolves("Refund", "totalRefundedSet")
+def refund_total(value: Refund, info: GraphQLResolveInfo) -> dict[str, Any]:
+    return money_bag(info, info.context.store.orders[value.order_id], value.total)
+
+
+@resolves("Refund", "transactions")
+def refund_transactions(value: Refund, _info: GraphQLResolveInfo, **page: Any) -> dict[str, Any]:
+    return connection(value.transactions, key=by_id, **page)
+
+
+@resolves("Refund", "refundLineItems")
+def refund_lines(value: Refund, _info: GraphQLResolveInfo, **page: Any) -> dict[str, Any]:
+    return connection(value.lines, key=by_id, **page)
+
+
+@resolves("RefundLineItem", "lineItem")
+def refund_line_item(value: RefundLine, _info: GraphQLResolveInfo) -> LineItem:
+    return value.line_item
+
+
+@resolves("RefundLineItem", "priceSet")
+def refund_line_price(value: RefundLine, info: GraphQLResolveInfo) -> dict[str, Any]:
+    line = value.line_item
+    return money_bag(info, info.context.store.orders[line.order_id], line.discounted_price)
+
+
+@resolves("RefundLineItem", "subtotalSet")
+def refund_line_subtotal(value: RefundLine, info: GraphQLResolveInfo) -> dict[str, Any]:
+    line = value.line_item
+    amount = line.discounted_price * value.quantity
+    return money_bag(info, info.context.store.orders[line.order_id], amount)
+
+
+@resolves("FulfillmentOrder", "lineItems")
+def fulfillment_order_lines(
+    fo: FulfillmentOrder, info: GraphQLResolveInfo, **page: Any
+) -> dict[str, Any]:
+    orders = info.context.store.orders.values()
+    order = next(o for o in orders if any(f is fo for f in o.fulfillment_orders))
+    return connection(fo.lines(order), key=by_id, **page)
+
+
+# --- order edits: the calculated order ----------------------------------------------------------
+
+
+def by_position(items: Sequence[Any]) -> Callable[[Any], tuple[int, int]]:
+    positions = {id(item): position for position, item in enumerate(items)}
+    return lambda item: (positions[id(item)], positions[id(item)])
+
+
+@resolves("CalculatedOrder", "lineItems")
+def calculated_lines(session: EditSession, _info: GraphQLResolveInfo, **page: Any) -> Any:
+    return connection(session.lines, key=by_position(session.lines), **page)
+
+
+@resolves("CalculatedOrder", "addedLineItems")
+def calculated_added(session: EditSession, _info: GraphQLResolveInfo, **page: Any) -> Any:
+    return connection(session.added, key=by_position(session.added), **page)
+
+
+@resolves("CalculatedOrder", "subtotalPriceSet")
+def calculated_subtotal(session: EditSession, info: GraphQLResolveInfo) -> dict[str, Any]:
+    return money_bag(info, session.order, session.subtotal)
+
+
+@resolves("CalculatedOrder", "totalPriceSet")
+def calculated_total(session: EditSession, info: GraphQLResolveInfo) -> dict[str, Any]:
+    return money_bag(info, session.order, session.total)
+
+
+@resolves("CalculatedOrder", "totalOutstandingSet")
+def calculated_outstanding(session: EditSession, info: GraphQLResolveInfo) -> dict[str, Any]:
+    return money_bag(info, session.order, session.total_outstanding)
+
+
+@resolves("CalculatedLineItem", "variant")
+def calculated_variant(line: CalculatedLine, info: GraphQLResolveInfo) -> Any:
+    if line.variant is not None:
+        return line.variant
+    return {"id": gid("ProductVariant", line.variant_id)} if line.variant_id else None
+
+
+@resolves("CalculatedLineItem", "originalUnitPriceSet")
+def calculated_price(line: CalculatedLine, info: GraphQLResolveInfo) -> dict[str, Any]:
+    return money_bag(info, line.order, line.price)
+
+
+@resolves("CalculatedLineItem", "discountedUnitPriceSet")
+def calculated_paid_price(line: CalculatedLine, info: GraphQLResolveInfo) -> dict[str, Any]:
+    return money_bag(info, line.order, line.discounted_price)
+
+
+@resolves("CalculatedLineItem", "editableSubtotalSet")
+def calculated_editable(line: CalculatedLine, info: GraphQLResolveInfo) -> dict[str, Any]:
+    return money_bag(info, line.order, line.discounted_price * line.editable_quantity)
+
+
+@resolves("CalculatedLineItem", "uneditableSubtotalSet")
+def calculated_uneditable(line: CalculatedLine, info: GraphQLResolveInfo) -> dict[str, Any]:
+    return money_bag(info, line.order, line.discounted_price * line.fulfilled)
+
+
+@resolves("CalculatedLineItem", "calculatedDiscountAllocations")
+def calculated_allocations(line: CalculatedLine, info: GraphQLResolveInfo) -> list[Any]:
+    return [
+        {
+            "allocatedAmountSet": money_bag(info, line.order, staged.per_unit * line.quantity),
+            "discountApplication": staged,
+        }
+        for staged in line.discounts
+    ]
 
 
 # --- the catalogue and returns ------------------------------------------------------------------
@@ -683,7 +937,11 @@ def order_cancel(
 
 def refusal(prefix: list[str], refused: Refused) -> dict[str, Any]:
     errors = [
-        {"field": [*prefix, *problem.field], "message": problem.message, "code": problem.code}
+        {
+            "field": [*prefix, *(problem.field or [])],
+            "message": problem.message,
+            "code": problem.code,
+        }
         for problem in refused.problems
     ]
     return {"return": None, "userErrors": errors}
@@ -807,3 +1065,262 @@ def return_close(context: Context, *, id: str) -> dict[str, Any]:
 @mutation("returnReopen")
 def return_reopen(context: Context, *, id: str) -> dict[str, Any]:
     return _on_return(context, id, [], context.store.reopen_return)
+
+
+# --- order edits -----------------------------------------------------------------------------
+# Shopify's words from real 2026-04 captures (order-edit-lifecycle-user-errors, order-edit-
+# existing-order-validation, orderEdit-quantity-validation). The payload's other fields are null
+# on a refusal, as there.
+
+
+def edit_answer(
+    session: EditSession | None, *, line: CalculatedLine | None = None, **more: Any
+) -> dict[str, Any]:
+    return {
+        "calculatedOrder": session,
+        "calculatedLineItem": line,
+        "orderEditSession": {"id": session.session_gid} if session else None,
+        "userErrors": [],
+        **more,
+    }
+
+
+def edit_refusal(*problems: Problem) -> dict[str, Any]:
+    errors = [user_error(problem.field, problem.message) for problem in problems]
+    return {
+        "calculatedOrder": None,
+        "calculatedLineItem": None,
+        "orderEditSession": None,
+        "addedDiscountStagedChange": None,
+        "userErrors": errors,
+    }
+
+
+NO_CALCULATED_ORDER = Problem(["id"], "The calculated order does not exist.")
+NO_LINE = "The line item does not exist on the order."
+
+
+@mutation("orderEditBegin")
+def order_edit_begin(context: Context, *, id: str) -> dict[str, Any]:
+    order = context.store.order_by_gid(id)
+    if order is None:
+        return edit_refusal(Problem(["id"], "The order does not exist."))
+    try:
+        session = context.store.begin_edit(order)
+    except Refused as refused:
+        return edit_refusal(*refused.problems)
+    return edit_answer(session)
+
+
+@mutation("orderEditSetQuantity")
+def order_edit_set_quantity(
+    context: Context,
+    *,
+    id: str,
+    lineItemId: str,
+    quantity: int,
+    restock: bool | None = None,
+    locationId: str | None = None,
+) -> dict[str, Any]:
+    session = context.store.edit_session(id)
+    if session is None:
+        return edit_refusal(NO_CALCULATED_ORDER)
+    if quantity < 0:
+        return edit_refusal(Problem(["quantity"], "must be greater than or equal to 0"))
+    line = session.find(lineItemId)
+    if line is None:
+        return edit_refusal(Problem(["lineItemId"], NO_LINE))
+    try:
+        context.store.set_edit_quantity(session, line, quantity, restock=bool(restock))
+    except Refused as refused:
+        return edit_refusal(*refused.problems)
+    return edit_answer(session, line=line)
+
+
+@mutation("orderEditAddVariant")
+def order_edit_add_variant(
+    context: Context,
+    *,
+    id: str,
+    variantId: str,
+    quantity: int,
+    locationId: str | None = None,
+    allowDuplicates: bool = False,
+) -> dict[str, Any]:
+    session = context.store.edit_session(id)
+    if session is None:
+        return edit_refusal(NO_CALCULATED_ORDER)
+    number = parse_gid(variantId, "ProductVariant")
+    if number == 0:
+        message = "can't convert Integer[0] to a positive Integer to use as an untrusted id"
+        return edit_refusal(Problem(["variantId"], message))
+    variant = context.store.variants.get(number) if number is not None else None
+    if variant is None:
+        return edit_refusal(Problem(["variantId"], "The variant does not exist in the shop."))
+    try:
+        line = context.store.add_edit_variant(
+            session, variant, quantity, allow_duplicates=bool(allowDuplicates)
+        )
+    except Refused as refused:
+        return edit_refusal(*refused.problems)
+    return edit_answer(session, line=line)
+
+
+@mutation("orderEditAddLineItemDiscount")
+def order_edit_add_line_item_discount(
+    context: Context, *, id: str, lineItemId: str, discount: dict[str, Any]
+) -> dict[str, Any]:
+    session = context.store.edit_session(id)
+    if session is None:
+        return edit_refusal(NO_CALCULATED_ORDER)
+    line = session.find(lineItemId)
+    if line is None:  # under ["id"], as the real capture has it
+        return edit_refusal(Problem(["id"], NO_LINE))
+    fixed = None
+    if discount.get("fixedValue"):
+        try:
+            fixed = order_money(context, session.order, discount["fixedValue"])
+        except Refused as refused:
+            path = ["discount", "fixedValue", "currencyCode"]
+            return edit_refusal(*(Problem(path, p.message) for p in refused.problems))
+    try:
+        staged = context.store.add_edit_discount(
+            session,
+            line,
+            description=discount.get("description"),
+            percent=discount.get("percentValue"),
+            fixed=fixed,
+        )
+    except Refused as refused:
+        return edit_refusal(*refused.problems)
+    change = {
+        "id": gid("OrderStagedChangeAddLineItemDiscount", staged.change_id),
+        "description": staged.description,
+    }
+    return edit_answer(session, line=line, addedDiscountStagedChange=change)
+
+
+@mutation("orderEditCommit")
+def order_edit_commit(
+    context: Context,
+    *,
+    id: str,
+    notifyCustomer: bool | None = None,
+    staffNote: str | None = None,
+) -> dict[str, Any]:
+    """A committed session is gone: committing it again is answered as an unknown one (the
+    sandbox's reading; no capture commits twice)."""
+
+    def refused(*problems: Problem) -> dict[str, Any]:
+        errors = [user_error(problem.field, problem.message) for problem in problems]
+        return {"order": None, "successMessages": None, "userErrors": errors}
+
+    session = context.store.edit_session(id)
+    if session is None:
+        return refused(NO_CALCULATED_ORDER)
+    try:
+        messages = context.store.commit_edit(
+            session, notify=bool(notifyCustomer), staff_note=staffNote
+        )
+    except Refused as refusal_:
+        return refused(*refusal_.problems)
+    return {"order": session.order, "successMessages": messages, "userErrors": []}
+
+
+def order_money(context: Context, order: Order, given: dict[str, Any]) -> Decimal:
+    """A MoneyInput as an amount in the order's currency: the shop's currency is converted at
+    the order's rate; any other is refused (the sandbox's rule and words)."""
+    amount, currency = Decimal(str(given["amount"])), given["currencyCode"]
+    if currency == order.currency:
+        return amount
+    if currency == context.store.shop.currency:
+        return rounded(amount * order.exchange_rate, order.currency)
+    raise Refused(Problem(["currencyCode"], "Currency code must be the order's currency."))
+
+
+# --- refunds ---------------------------------------------------------------------------------
+
+IDEMPOTENT = "idempotent"
+# What Shopify answers a refundCreate without the directive, since 2026-04 (its changelog says
+# it is required at run time; the words are those real answers carry).
+IDEMPOTENCY_REQUIRED = (
+    "The @idempotent directive is required for this mutation but was not provided."
+)
+
+
+def idempotency_key(info: GraphQLResolveInfo) -> str:
+    directive = info.schema.get_directive(IDEMPOTENT)
+    assert directive is not None
+    given = get_directive_values(directive, info.field_nodes[0], info.variable_values)
+    key = (given or {}).get("key")
+    if key is None:
+        raise GraphQLError(IDEMPOTENCY_REQUIRED, extensions={"code": "BAD_REQUEST"})
+    if not key.strip():  # the directive's own description forbids it; the words are the sandbox's
+        message = "The idempotency key cannot be an empty string or whitespace only."
+        raise GraphQLError(message, extensions={"code": "BAD_REQUEST"})
+    return key
+
+
+@mutation("refundCreate")
+def refund_create(
+    context: Context, *, input: dict[str, Any], info: GraphQLResolveInfo
+) -> dict[str, Any]:
+    """refundCreate @idempotent(key:): the same key again answers the refund it made, and
+    refunds nothing more, whatever the input (no capture shows Shopify's answer to another
+    input under a used key)."""
+    key = idempotency_key(info)
+    store = context.store
+    earlier = store.refund_for_key(key)
+    if earlier is not None:
+        order = store.orders[earlier.order_id]
+        return {"refund": earlier, "order": order, "userErrors": [], REPLAYED: True}
+    order = store.order_by_gid(input["orderId"])
+    if order is None:
+        return {
+            "refund": None,
+            "order": None,
+            "userErrors": [user_error(["orderId"], "Order does not exist")],
+        }
+    try:
+        store_credit = None
+        for index, method in enumerate(input.get("refundMethods") or []):
+            credit = method.get("storeCreditRefund")
+            if credit:
+                try:
+                    amount = order_money(context, order, credit["amount"])
+                except Refused as refused:
+                    path = ["refundMethods", str(index), "storeCreditRefund", "amount"]
+                    raise Refused(
+                        *(Problem([*path, *(p.field or [])], p.message) for p in refused.problems)
+                    ) from None
+                store_credit = (store_credit or Decimal(0)) + amount
+        made = store.create_refund(
+            order,
+            transactions=[
+                NewRefundTransaction(
+                    amount=Decimal(str(given["amount"])),
+                    kind=given["kind"],
+                    gateway=given["gateway"],
+                    parent_id=parse_gid(given["parentId"], "OrderTransaction")
+                    if given.get("parentId")
+                    else None,
+                )
+                for given in input.get("transactions") or []
+            ],
+            lines=[
+                NewRefundLine(
+                    line_id=parse_gid(given["lineItemId"], "LineItem"),
+                    quantity=given["quantity"],
+                    restock_type=given.get("restockType") or "NO_RESTOCK",
+                )
+                for given in input.get("refundLineItems") or []
+            ],
+            store_credit=store_credit,
+            note=input.get("note"),
+            currency=input.get("currency"),
+            key=key,
+        )
+    except Refused as refused:
+        errors = [user_error(problem.field, problem.message) for problem in refused.problems]
+        return {"refund": None, "order": order, "userErrors": errors}
+    return {"refund": made, "order": order, "userErrors": []}

@@ -22,13 +22,23 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import datetime
 from decimal import Decimal
+from html import escape
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from sandbox import adapter, api, payloads
 from sandbox.faults import Fault
-from sandbox.store import Address, NewLine, NewVariant, NotAllowed, NotFound, Problem, Refused
+from sandbox.store import (
+    Address,
+    NewLine,
+    NewVariant,
+    NotAllowed,
+    NotFound,
+    Problem,
+    Refused,
+    money_text,
+)
 
 if TYPE_CHECKING:
     from sandbox import Sandbox
@@ -55,6 +65,8 @@ ROUTES = [
     ("POST", ORDER + "/cancel", "cancel"),
     ("POST", ORDER + "/hold", "hold"),
     ("POST", ORDER + "/release", "release_hold"),
+    ("GET", ORDER + "/payment", "payment_page"),
+    ("POST", ORDER + "/pay", "pay"),
     ("GET", r"/sandbox/products", "products"),
     ("POST", r"/sandbox/products", "add_product"),
     ("POST", r"/sandbox/variants/(?P<variant>[\w.-]+)/stock", "set_stock"),
@@ -73,11 +85,16 @@ ROUTES = [
 
 
 class Answer(Exception):
-    """An HTTP answer: returned by a handler, or raised to answer at once."""
+    """An HTTP answer: returned by a handler, or raised to answer at once. Its body is JSON,
+    unless it is an `Html` page."""
 
     def __init__(self, status: int, body: Any, headers: list[tuple[str, str]] | None = None):
         super().__init__(status)
         self.status, self.body, self.headers = status, body, headers or []
+
+
+class Html(str):
+    """A page for a person (the shopper's payment page), not JSON."""
 
 
 def _sleep(seconds: float, *, connecting: bool = False) -> None:
@@ -95,9 +112,13 @@ class SandboxApp:
         except Answer as raised:
             result = raised
         answer = result if isinstance(result, Answer) else Answer(200, result)
-        body = json.dumps(answer.body, ensure_ascii=False, default=_json_value).encode()
+        if isinstance(answer.body, Html):
+            body, content_type = answer.body.encode(), "text/html; charset=utf-8"
+        else:
+            body = json.dumps(answer.body, ensure_ascii=False, default=_json_value).encode()
+            content_type = "application/json; charset=utf-8"
         headers = [
-            ("Content-Type", "application/json; charset=utf-8"),
+            ("Content-Type", content_type),
             ("Content-Length", str(len(body))),
             *answer.headers,
         ]
@@ -142,7 +163,9 @@ class SandboxApp:
         slow = fault if fault and fault.kind == "timeout" else None
         if slow and slow.connect:
             sleep(slow.seconds, connecting=True)
-        body = sandbox.api.answer(query, variables, operation_name, fault=fault)
+        body = sandbox.api.answer(
+            query, variables, operation_name, fault=fault, base_url=_base_url(environ)
+        )
         sandbox.webhooks.dispatch()
         if slow and not slow.connect:
             sleep(slow.seconds)
@@ -237,6 +260,37 @@ class SandboxApp:
             self.sandbox.release_hold(int(number))
         return self._state(int(number))
 
+    def payment_page(self, environ: dict[str, Any], number: str) -> Any:
+        """What the shopper sees at an order's additionalPaymentCollectionUrl: the amount due
+        and a Pay button that posts back to /pay."""
+        store = self.sandbox.store
+        with store.lock, _refusals():
+            order = store.order(int(number))
+            due, currency = order.amount_due, order.currency
+            name = order.name
+        if due <= 0:
+            return Html(_page(f"Order {name}", "<p>Nothing is owed on this order.</p>"))
+        form = (
+            f'<p>Amount due: <strong class="amount-due">{escape(money_text(due, currency))}'
+            f"</strong> ({escape(currency)})</p>"
+            f'<form method="post" action="/sandbox/orders/{int(number)}/pay">'
+            '<button type="submit">Pay</button></form>'
+        )
+        return Html(_page(f"Pay for order {name}", form))
+
+    def pay(self, environ: dict[str, Any], number: str) -> Any:
+        """The shopper pays the balance (Sandbox.pay_balance). A form post gets a page back;
+        anything else the order's state."""
+        with _refusals():
+            sale = self.sandbox.pay_balance(int(number))
+        if environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
+            with self.sandbox.store.lock:
+                order = self.sandbox.store.order(int(number))
+                paid = money_text(sale.amount, order.currency)
+                name = order.name
+            return Html(_page(f"Order {name}", f"<p>Thank you: {escape(paid)} was paid.</p>"))
+        return self._state(int(number))
+
     def products(self, environ: dict[str, Any]) -> Any:
         with self.sandbox.store.lock:
             listed = sorted(self.sandbox.store.products.values(), key=lambda product: product.id)
@@ -314,6 +368,26 @@ class SandboxApp:
         store = self.sandbox.store
         with store.lock, _refusals():
             return payloads.order_state(store.order(number), store.shop)
+
+
+def _base_url(environ: dict[str, Any]) -> str:
+    """Scheme and host the request reached the sandbox at (a proxy's forwarded ones first)."""
+    scheme = environ.get("HTTP_X_FORWARDED_PROTO") or environ.get("wsgi.url_scheme", "http")
+    host = environ.get("HTTP_X_FORWARDED_HOST") or environ.get("HTTP_HOST")
+    if not host:
+        host = environ.get("SERVER_NAME", "localhost")
+        port = environ.get("SERVER_PORT")
+        if port and port != {"https": "443", "http": "80"}.get(scheme):
+            host = f"{host}:{port}"
+    return f"{scheme.split(',')[0].strip()}://{host.split(',')[0].strip()}"
+
+
+def _page(title: str, content: str) -> str:
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>{escape(title)}</title></head>"
+        f"<body><h1>{escape(title)}</h1>{content}</body></html>"
+    )
 
 
 def _json_body(environ: dict[str, Any]) -> Any:

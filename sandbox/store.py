@@ -15,6 +15,7 @@ Invariants:
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -26,6 +27,7 @@ Clock = Callable[[], datetime]
 FIRST_ID = 6_100_000_000_000  # the size of Shopify's ids in 2026 (13 digits)
 FIRST_ORDER_NUMBER = 1001
 UNSET: object = object()
+DEFAULT_TITLE = "Default Title"  # a product's only variant
 # Currencies without minor units; every other one has two (enough for the sandbox's shops).
 WHOLE_CURRENCIES = {
     "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "VND", "VUV",
@@ -135,6 +137,8 @@ class LineItem(Entity):
     fulfillable_quantity: int = 0  # what is left to ship: 0 once the order is cancelled
     product_type: str = ""
     product_tags: tuple[str, ...] = ()
+    removed_quantity: int = 0  # units an edit took off or a refund gave back
+    discount: Decimal = Decimal(0)  # per unit, from a line-item discount an edit added
 
     @property
     def name(self) -> str:
@@ -142,11 +146,17 @@ class LineItem(Entity):
 
     @property
     def current_quantity(self) -> int:
-        return self.quantity  # the sandbox never edits an order's lines
+        """Shopify's currentQuantity: `quantity` less what edits removed and refunds took back
+        (a line an edit set to 0 stays on the order, at 0)."""
+        return self.quantity - self.removed_quantity
 
     @property
     def unfulfilled_quantity(self) -> int:
         return self.fulfillable_quantity
+
+    @property
+    def discounted_price(self) -> Decimal:
+        return self.price - self.discount
 
 
 @dataclass
@@ -169,6 +179,18 @@ class FulfillmentOrder(Entity):
     status: str = "OPEN"  # FulfillmentOrderStatus
     fulfillment_holds: list[FulfillmentHold] = field(default_factory=list)
     status_before_hold: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.status not in ("CLOSED", "CANCELLED")
+
+    def lines(self, order: Order) -> list[FulfillmentOrderLine]:
+        """Its line items as they stand: a line an edit removed whole is no longer in it."""
+        return [
+            FulfillmentOrderLine(id=self.line_ids[line.id], line_item=line)
+            for line in order.lines
+            if line.id in self.line_ids and line.current_quantity
+        ]
 
 
 @dataclass
@@ -262,6 +284,17 @@ class Order(Entity):
     fulfillment_orders: list[FulfillmentOrder] = field(default_factory=list)
     fulfillments: list[Fulfillment] = field(default_factory=list)
     returns: list[Return] = field(default_factory=list)
+    transactions: list[Transaction] = field(default_factory=list)
+    refunds: list[Refund] = field(default_factory=list)
+    edits: list[OrderEdit] = field(default_factory=list)
+    # The lines' subtotal the placement's `tax` was charged on: tax follows the lines at the
+    # same rate when edits change them (the order-edit-money-math capture: a $26 tax on two
+    # units is $13 on one).
+    tax_base: Decimal | None = None
+
+    def __post_init__(self) -> None:
+        if self.tax_base is None:
+            self.tax_base = self._lines_total(lambda line: line.quantity)
 
     @property
     def name(self) -> str:
@@ -274,17 +307,37 @@ class Order(Entity):
     def in_shop_currency(self, amount: Decimal, shop_currency: str) -> Decimal:
         return rounded(amount / self.exchange_rate, shop_currency)
 
+    # Money, in the order's (presentment) currency. Shopify's "original" amounts (subtotalPrice,
+    # totalPrice) count every unit ever added, after line discounts: an edit's additions and
+    # discounts change them, its removals do not. Its "current" amounts count what is on the
+    # order now (order-edit-money-math, order-edit-commit-derived-statuses).
+
+    def _lines_total(self, quantity: Callable[[LineItem], int]) -> Decimal:
+        return sum((line.discounted_price * quantity(line) for line in self.lines), Decimal(0))
+
+    def tax_on(self, base: Decimal) -> Decimal:
+        """The tax on lines worth `base`, at the rate the placement's tax was charged."""
+        if base == self.tax_base:
+            return self.tax
+        if not self.tax_base:
+            return Decimal(0)
+        return rounded(self.tax * base / self.tax_base, self.currency)
+
     @property
     def subtotal(self) -> Decimal:
-        return sum((line.price * line.quantity for line in self.lines), Decimal(0))
+        return self._lines_total(lambda line: line.quantity)
 
     @property
     def discounts(self) -> Decimal:
-        return Decimal(0)
+        return sum((line.discount * line.quantity for line in self.lines), Decimal(0))
+
+    @property
+    def total_tax(self) -> Decimal:
+        return self.tax_on(self.subtotal)
 
     @property
     def total(self) -> Decimal:
-        return self.subtotal + self.shipping_price + self.tax - self.discounts
+        return self.subtotal + self.shipping_price + self.total_tax
 
     def current(self, amount: Decimal) -> Decimal:
         """An amount as it stands now (Shopify's current_*): a cancelled order's is 0, as real
@@ -292,9 +345,83 @@ class Order(Entity):
         return Decimal(0) if self.cancelled_at else amount
 
     @property
+    def current_subtotal(self) -> Decimal:
+        return self.current(self._lines_total(lambda line: line.current_quantity))
+
+    @property
+    def current_discounts(self) -> Decimal:
+        return self.current(
+            sum((line.discount * line.current_quantity for line in self.lines), Decimal(0))
+        )
+
+    @property
+    def current_total_tax(self) -> Decimal:
+        return self.current(self.tax_on(self._lines_total(lambda line: line.current_quantity)))
+
+    @property
+    def current_shipping_price(self) -> Decimal:
+        return self.current(self.shipping_price)
+
+    @property
+    def current_total(self) -> Decimal:
+        return self.current_subtotal + self.current_shipping_price + self.current_total_tax
+
+    # What was paid: successful SALE and CAPTURE transactions, less REFUNDs (Shopify's
+    # totalReceived, totalRefunded, netPayment); what is still owed is the current total less
+    # that, negative when money is owed back (totalOutstanding).
+
+    def _transacted(self, *kinds: str) -> Decimal:
+        return sum(
+            (t.amount for t in self.transactions if t.succeeded and t.transaction_kind in kinds),
+            Decimal(0),
+        )
+
+    @property
+    def received(self) -> Decimal:
+        return self._transacted("SALE", "CAPTURE")
+
+    @property
+    def refunded(self) -> Decimal:
+        return self._transacted("REFUND")
+
+    @property
+    def net_payment(self) -> Decimal:
+        return self.received - self.refunded
+
+    @property
+    def total_outstanding(self) -> Decimal:
+        return self.current_total - self.net_payment
+
+    @property
+    def uncaptured(self) -> Decimal:
+        """What authorizations still hold, not yet captured or voided."""
+        return sum((t.uncaptured for t in self.transactions), Decimal(0))
+
+    @property
+    def amount_due(self) -> Decimal:
+        """What the shopper still has to pay: the outstanding amount no authorization covers."""
+        return max(Decimal(0), self.total_outstanding - self.uncaptured)
+
+    @property
+    def payment_gateway_names(self) -> list[str]:
+        return list(dict.fromkeys(t.gateway for t in self.transactions))
+
+    @property
+    def edit_refusals(self) -> list[str]:
+        """Why the merchant cannot edit the order (Shopify's merchantEditableErrors). A closed
+        (archived) order can be edited: committing reopens it (order-edit-commit-success-
+        messages)."""
+        if self.cancelled_at:
+            return ["Canceled orders can't be edited"]
+        if self.display_fulfillment_status == "FULFILLED":
+            return ["Fulfilled orders can't be edited"]
+        return []
+
+    @property
     def display_fulfillment_status(self) -> str:
         shipped = sum(line.fulfilled_quantity for line in self.lines)
-        if self.lines and all(line.fulfilled_quantity >= line.quantity for line in self.lines):
+        live = [line for line in self.lines if line.current_quantity]
+        if live and all(line.fulfilled_quantity >= line.current_quantity for line in live):
             return "FULFILLED"
         if shipped:
             return "PARTIALLY_FULFILLED"
@@ -476,17 +603,278 @@ class NewExchangeLine:
     quantity: int
 
 
+# --- payments, refunds and order edits -----------------------------------------------------------
+
+DEFAULT_GATEWAY = "manual"  # what real orderCreate/draftOrderComplete/orderMarkAsPaid orders show
+STORE_CREDIT_GATEWAY = "shopify_store_credit"  # the sandbox's name for a refund to store credit
+RESTOCKING_TYPES = ("RETURN", "CANCEL", "LEGACY_RESTOCK")
+
+
+@dataclass(eq=False)
+class Transaction(Entity):
+    """Money moving on an order (Shopify's OrderTransaction), in the order's currency. Its
+    kind is `transaction_kind`: `kind` names the GraphQL type, as on every entity."""
+
+    kind: ClassVar[str] = "OrderTransaction"
+    id: int
+    order_id: int
+    transaction_kind: str  # OrderTransactionKind: SALE, AUTHORIZATION, CAPTURE, VOID, REFUND
+    status: str  # OrderTransactionStatus
+    gateway: str
+    amount: Decimal
+    created_at: datetime
+    parent: Transaction | None = None
+    children: list[Transaction] = field(default_factory=list, repr=False)
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == "SUCCESS"
+
+    @property
+    def refundable(self) -> Decimal:
+        """What of a payment can still be given back."""
+        if not self.succeeded or self.transaction_kind not in ("SALE", "CAPTURE"):
+            return Decimal(0)
+        given_back = sum(
+            (t.amount for t in self.children if t.succeeded and t.transaction_kind == "REFUND"),
+            Decimal(0),
+        )
+        return self.amount - given_back
+
+    @property
+    def uncaptured(self) -> Decimal:
+        if not self.succeeded or self.transaction_kind != "AUTHORIZATION":
+            return Decimal(0)
+        if any(t.succeeded and t.transaction_kind == "VOID" for t in self.children):
+            return Decimal(0)
+        captured = sum(
+            (t.amount for t in self.children if t.succeeded and t.transaction_kind == "CAPTURE"),
+            Decimal(0),
+        )
+        return max(Decimal(0), self.amount - captured)
+
+
+@dataclass
+class RefundLine(Entity):
+    kind: ClassVar[str] = "RefundLineItem"
+    id: int
+    line_item: LineItem
+    quantity: int
+    restock_type: str  # RefundLineItemRestockType
+    restocked: bool = False
+
+
+@dataclass
+class Refund(Entity):
+    kind: ClassVar[str] = "Refund"
+    id: int
+    order_id: int
+    created_at: datetime
+    note: str | None = None
+    transactions: list[Transaction] = field(default_factory=list)
+    lines: list[RefundLine] = field(default_factory=list)
+    idempotency_key: str | None = None
+
+    @property
+    def updated_at(self) -> datetime:
+        return self.created_at
+
+    @property
+    def processed_at(self) -> datetime:
+        return self.created_at
+
+    @property
+    def total(self) -> Decimal:
+        return sum((t.amount for t in self.transactions if t.succeeded), Decimal(0))
+
+
+@dataclass
+class NewRefundTransaction:
+    """A transaction of a refund being asked for; `parent_id` None when the id named none."""
+
+    amount: Decimal
+    kind: str = "REFUND"
+    gateway: str = DEFAULT_GATEWAY
+    parent_id: int | None = None
+
+
+@dataclass
+class NewRefundLine:
+    line_id: int | None
+    quantity: int
+    restock_type: str = "NO_RESTOCK"
+
+
+@dataclass
+class StagedDiscount(Entity):
+    """A line-item discount an edit adds (Shopify's CalculatedManualDiscountApplication, whose
+    ids are UUIDs; `change_id` numbers its OrderStagedChangeAddLineItemDiscount)."""
+
+    kind: ClassVar[str] = "CalculatedManualDiscountApplication"
+    id: str
+    change_id: int
+    description: str
+    per_unit: Decimal  # what it takes off each unit, in the order's currency
+
+
+@dataclass(eq=False)
+class CalculatedLine(Entity):
+    """A line as an edit will leave it: an order's line (same id as the LineItem, as Shopify
+    numbers CalculatedLineItems) or one the edit adds (a UUID id, as Shopify's)."""
+
+    kind: ClassVar[str] = "CalculatedLineItem"
+    id: int | str
+    order: Order
+    title: str
+    variant_title: str | None
+    sku: str | None
+    price: Decimal  # the unit price, in the order's currency
+    quantity: int  # as staged
+    quantity_before: int  # on the order when the edit began (0 for an added line)
+    fulfilled: int  # units already shipped: not editable
+    line: LineItem | None = None
+    variant: ProductVariant | None = None
+    restock: bool = False
+    discount_before: Decimal = Decimal(0)  # per unit, from earlier edits
+    discounts: list[StagedDiscount] = field(default_factory=list)
+
+    @property
+    def added(self) -> bool:
+        return self.line is None
+
+    @property
+    def variant_id(self) -> int | None:
+        if self.line is not None:
+            return self.line.variant_id
+        return self.variant.id if self.variant else None
+
+    @property
+    def unit_discount(self) -> Decimal:
+        return self.discount_before + sum((d.per_unit for d in self.discounts), Decimal(0))
+
+    @property
+    def discounted_price(self) -> Decimal:
+        return self.price - self.unit_discount
+
+    @property
+    def editable_quantity(self) -> int:
+        return self.quantity - self.fulfilled
+
+    @property
+    def editable_quantity_before_changes(self) -> int:
+        return self.quantity_before - self.fulfilled
+
+    @property
+    def has_staged_line_item_discount(self) -> bool:
+        return bool(self.discounts)
+
+    @property
+    def restockable(self) -> bool:
+        return self.variant is not None
+
+    @property
+    def restocking(self) -> bool:
+        return self.restock and self.quantity < self.quantity_before
+
+    @property
+    def changed(self) -> bool:
+        return self.added or self.quantity != self.quantity_before or bool(self.discounts)
+
+
+@dataclass(eq=False)
+class EditSession(Entity):
+    """An order edit begun and not yet committed: Shopify's CalculatedOrder, whose id is also
+    its OrderEditSession's."""
+
+    kind: ClassVar[str] = "CalculatedOrder"
+    id: int
+    order: Order
+    created_at: datetime
+    lines: list[CalculatedLine]
+    added: list[CalculatedLine] = field(default_factory=list)
+    committed: bool = False
+    stale: bool = False  # another edit of the order was committed since this one began
+
+    @property
+    def session_gid(self) -> str:
+        return gid("OrderEditSession", self.id)
+
+    @property
+    def original_order(self) -> Order:
+        return self.order
+
+    @property
+    def all_lines(self) -> list[CalculatedLine]:
+        return [*self.lines, *self.added]
+
+    def find(self, value: str) -> CalculatedLine | None:
+        return next((line for line in self.all_lines if line.gid == value), None)
+
+    @property
+    def subtotal(self) -> Decimal:
+        return sum((line.discounted_price * line.quantity for line in self.all_lines), Decimal(0))
+
+    @property
+    def subtotal_line_items_quantity(self) -> int:
+        return sum(line.quantity for line in self.all_lines)
+
+    @property
+    def total(self) -> Decimal:
+        return self.subtotal + self.order.shipping_price + self.order.tax_on(self.subtotal)
+
+    @property
+    def total_outstanding(self) -> Decimal:
+        return self.total - self.order.net_payment
+
+
+@dataclass
+class OrderEdit:
+    """A committed edit, as orders/edited tells it: line id -> units added or removed."""
+
+    id: int  # the edit session's
+    order_id: int
+    created_at: datetime
+    committed_at: datetime
+    notify_customer: bool
+    staff_note: str
+    additions: list[tuple[int, int]]
+    removals: list[tuple[int, int]]
+
+
+@dataclass
+class FulfillmentOrderLine(Entity):
+    """One order line's part of a fulfillment order, as it stands (a view, not stored)."""
+
+    kind: ClassVar[str] = "FulfillmentOrderLineItem"
+    id: int
+    line_item: LineItem
+
+    @property
+    def total_quantity(self) -> int:
+        return self.line_item.current_quantity
+
+    @property
+    def remaining_quantity(self) -> int:
+        return self.line_item.fulfillable_quantity
+
+    @property
+    def sku(self) -> str | None:
+        return self.line_item.sku
+
+
 @dataclass
 class Problem:
-    """One of Shopify's userErrors: `field` is the path inside the mutation's input."""
+    """One of Shopify's userErrors: `field` is the path inside the mutation's input (None for
+    a refusal of the whole mutation); `code` is empty where Shopify's error type has none."""
 
-    field: list[str]
+    field: list[str] | None
     message: str
-    code: str
+    code: str = ""
 
 
 class Refused(NotAllowed):
-    """The shop refuses a return operation, with Shopify's userErrors."""
+    """The shop refuses an operation (a return's, an edit's, a refund), with Shopify's
+    userErrors."""
 
     def __init__(self, *problems: Problem) -> None:
         super().__init__("; ".join(problem.message for problem in problems))
@@ -536,6 +924,8 @@ class Store:
         self.products: dict[int, Product] = {}
         self.variants: dict[int, ProductVariant] = {}
         self.returns: dict[int, Return] = {}
+        self.edit_sessions: dict[int, EditSession] = {}
+        self.refund_keys: dict[str, Refund] = {}  # @idempotent keys of accepted refunds
         # Every mutation an app made that Shopify accepted, in order: what tests count to prove
         # a change reached the shop exactly once.
         self.writes: list[dict[str, Any]] = []
@@ -553,6 +943,8 @@ class Store:
             self.products.clear()
             self.variants.clear()
             self.returns.clear()
+            self.edit_sessions.clear()
+            self.refund_keys.clear()
             self.writes.clear()
             if subscriptions:
                 self.subscriptions.clear()
@@ -627,9 +1019,12 @@ class Store:
         placed_at: datetime | None = None,
         financial_status: str = "PAID",
         location_name: str = "Shop location",
+        gateway: str = DEFAULT_GATEWAY,
     ) -> Order:
         """A new order with one open fulfillment order holding all its lines. `placed_at` dates
-        it in the past, as an imported order (created and processed then, updated now)."""
+        it in the past, as an imported order (created and processed then, updated now). A PAID
+        order's payment is a SALE of its total through `gateway`, an AUTHORIZED one's an
+        AUTHORIZATION; any other status has received nothing."""
         with self.lock:
             if number is None:
                 number = max(self._numbers, default=FIRST_ORDER_NUMBER - 1) + 1
@@ -689,6 +1084,9 @@ class Store:
                     updated_at=now,
                 )
             )
+            opening = {"PAID": "SALE", "AUTHORIZED": "AUTHORIZATION"}.get(financial_status)
+            if opening:
+                self._transact(order, opening, order.total, gateway=gateway, at=placed)
             self.orders[order.id] = self._numbers[number] = order
             self._emit("orders/create", order, order)
             return order
@@ -715,17 +1113,34 @@ class Store:
     ) -> Fulfillment:
         """A parcel leaves with `lines` (line id -> quantity; everything left when None)."""
         with self.lock:
-            fulfillment_order = self._fulfillment_order_to_work_on(order)
-            wanted = lines or {
+            self._open_fulfillment_order(order)
+            # An order an edit added lines to has a fulfillment order for them too: each line
+            # ships from its own, which must not be on hold.
+            owners = {
+                line.id: fo
+                for fo in order.fulfillment_orders
+                if fo.active
+                for line in order.lines
+                if line.id in fo.line_ids
+            }
+            wanted = dict(lines or {}) or {
                 line.id: line.fulfillable_quantity
                 for line in order.lines
                 if line.fulfillable_quantity
+                and line.id in owners
+                and owners[line.id].status != "ON_HOLD"
             }
             by_id = {line.id: line for line in order.lines}
             for line_id, quantity in wanted.items():
                 line = by_id.get(line_id)
                 if line is None or not 0 < quantity <= line.fulfillable_quantity:
                     raise NotAllowed(f"{order.name} cannot ship {quantity} of line {line_id}")
+                if line_id not in owners:
+                    raise NotAllowed(f"{order.name} has no open fulfillment order for {line_id}")
+                if owners[line_id].status == "ON_HOLD":
+                    raise NotAllowed(f"{order.name} is on hold")
+            if not wanted and any(fo.status == "ON_HOLD" for fo in owners.values()):
+                raise NotAllowed(f"{order.name} is on hold")
             if not wanted:
                 raise NotAllowed(f"{order.name} has nothing left to ship")
             stamp = self._touch(order)
@@ -747,8 +1162,10 @@ class Store:
                 shipped.line_item.fulfillable_quantity -= shipped.quantity
             order.fulfillments.append(fulfillment)
             complete = all(line.fulfillable_quantity == 0 for line in order.lines)
-            fulfillment_order.status = "CLOSED" if complete else "IN_PROGRESS"
-            fulfillment_order.updated_at = stamp
+            for fulfillment_order in {id(owners[i]): owners[i] for i in wanted}.values():
+                done = all(by_id[i].fulfillable_quantity == 0 for i in fulfillment_order.line_ids)
+                fulfillment_order.status = "CLOSED" if done else "IN_PROGRESS"
+                fulfillment_order.updated_at = stamp
             self._emit("fulfillments/create", order, fulfillment)
             self._emit(
                 "orders/fulfilled" if complete else "orders/partially_fulfilled", order, order
@@ -812,8 +1229,27 @@ class Store:
             order.cancel_reason = reason.upper()
             if order.display_financial_status in ("AUTHORIZED", "PENDING"):
                 order.display_financial_status = "VOIDED"
+                for held in [t for t in order.transactions if t.uncaptured]:
+                    self._transact(order, "VOID", held.amount, parent=held, at=stamp)
             elif order.display_financial_status == "PAID" and refund:
                 order.display_financial_status = "REFUNDED"
+                # The money goes back as a refund of each payment. Real orderCancel sends no
+                # refunds/create the captures show; the sandbox sends none either.
+                given_back = Refund(id=self._new_id(), order_id=order.id, created_at=stamp)
+                for payment in order.transactions:
+                    if payment.refundable > 0:
+                        given_back.transactions.append(
+                            self._transact(
+                                order,
+                                "REFUND",
+                                payment.refundable,
+                                gateway=payment.gateway,
+                                parent=payment,
+                                at=stamp,
+                            )
+                        )
+                if given_back.transactions:
+                    order.refunds.append(given_back)
             for line in order.lines:
                 line.fulfillable_quantity = 0
             for fulfillment_order in order.fulfillment_orders:
@@ -956,6 +1392,460 @@ class Store:
             self._emit("orders/updated", order, order)
             return order
 
+    # --- payments and refunds ------------------------------------------------------------------
+    # Refusals carry Shopify's words from the real refund-create captures (2025-01 and 2026-04);
+    # where no capture shows a refusal the words are the sandbox's, and say so.
+
+    def pay_balance(self, order: Order, *, gateway: str = DEFAULT_GATEWAY) -> Transaction:
+        """The shopper pays what the order still owes (its payment page): a SALE of the amount
+        due; the order is paid (orders/paid, orders/updated)."""
+        with self.lock:
+            if order.cancelled_at:
+                raise NotAllowed(f"{order.name} is cancelled")
+            due = order.amount_due
+            if due <= 0:
+                raise NotAllowed(f"{order.name} has nothing to pay")
+            stamp = self._touch(order)
+            sale = self._transact(order, "SALE", due, gateway=gateway, at=stamp)
+            self._settle(order)
+            self._emit("orders/paid", order, order)
+            self._emit("orders/updated", order, order)
+            return sale
+
+    def refund_for_key(self, key: str) -> Refund | None:
+        """The refund an @idempotent key already made, if any."""
+        with self.lock:
+            return self.refund_keys.get(key)
+
+    def create_refund(
+        self,
+        order: Order,
+        *,
+        transactions: Iterable[NewRefundTransaction] = (),
+        lines: Iterable[NewRefundLine] = (),
+        store_credit: Decimal | None = None,
+        note: str | None = None,
+        currency: str | None = None,
+        key: str | None = None,
+    ) -> Refund:
+        """refundCreate: money back to the payments it came from (a REFUND transaction against
+        each parent, through the parent's gateway, whatever gateway was named, as a real
+        capture shows) or as store credit, and the refunded units taken off the order. Never
+        more than the net payment received, even when over-refunding is allowed (real 2025-01
+        captures). Sends refunds/create and orders/updated."""
+        with self.lock:
+            asked = list(transactions)
+            wanted = list(lines)
+            problems: list[Problem] = []
+            if currency and currency != order.currency:  # the sandbox's words
+                message = "Currency must be the order's presentment currency."
+                problems.append(Problem(["currency"], message))
+            for new in asked:
+                if new.kind != "REFUND":
+                    message = f"Kind {new.kind.lower()} is not a valid transaction"
+                    problems.append(Problem(None, message))
+                    break
+            by_id = {t.id: t for t in order.transactions}
+            parents: list[Transaction] = []
+            if not problems:
+                for new in asked:
+                    parent = by_id.get(new.parent_id) if new.parent_id is not None else None
+                    if parent is None or parent.transaction_kind not in ("SALE", "CAPTURE"):
+                        message = "Transactions require a parent_id associated with the order"
+                        problems.append(Problem(["transactions"], message))
+                        break
+                    parents.append(parent)
+            lines_by_id = {line.id: line for line in order.lines}
+            taken: list[tuple[LineItem, NewRefundLine]] = []
+            for index, new in enumerate(wanted):
+                path = ["refundLineItems", str(index)]
+                line = lines_by_id.get(new.line_id) if new.line_id is not None else None
+                if line is None:  # the sandbox's words
+                    problems.append(Problem([*path, "lineItemId"], "Line item does not exist."))
+                elif new.quantity > line.current_quantity:
+                    message = "Quantity cannot refund more items than were purchased"
+                    problems.append(Problem([*path, "quantity"], message))
+                elif new.quantity > 0:
+                    taken.append((line, new))
+            amount = sum((new.amount for new in asked), Decimal(0)) + (store_credit or 0)
+            if not problems and amount > order.net_payment:
+                problems.append(
+                    Problem(
+                        None,
+                        f"Refund amount {money_text(amount, order.currency)} is greater than "
+                        f"net payment received {money_text(order.net_payment, order.currency)}",
+                    )
+                )
+            if not problems:
+                owed: dict[int, Decimal] = {}
+                for new, parent in zip(asked, parents, strict=True):
+                    owed[parent.id] = owed.get(parent.id, Decimal(0)) + new.amount
+                    if owed[parent.id] > parent.refundable:  # the sandbox's words
+                        message = (
+                            f"Refund amount {money_text(owed[parent.id], order.currency)} is "
+                            f"greater than the {money_text(parent.refundable, order.currency)} "
+                            "the parent transaction can refund"
+                        )
+                        problems.append(Problem(["transactions"], message))
+                        break
+            if problems:
+                raise Refused(*problems)
+
+            stamp = self._touch(order)
+            refund = Refund(
+                id=self._new_id(),
+                order_id=order.id,
+                created_at=stamp,
+                note=note,
+                idempotency_key=key,
+            )
+            for new, parent in zip(asked, parents, strict=True):
+                refund.transactions.append(
+                    self._transact(
+                        order, "REFUND", new.amount, gateway=parent.gateway, parent=parent, at=stamp
+                    )
+                )
+            if store_credit:
+                refund.transactions.append(
+                    self._transact(
+                        order, "REFUND", store_credit, gateway=STORE_CREDIT_GATEWAY, at=stamp
+                    )
+                )
+            for line, new in taken:
+                line.removed_quantity += new.quantity
+                unshipped = line.current_quantity - line.fulfilled_quantity
+                line.fulfillable_quantity = max(0, min(line.fulfillable_quantity, unshipped))
+                variant = self.variants.get(line.variant_id) if line.variant_id else None
+                restocked = new.restock_type in RESTOCKING_TYPES and variant is not None
+                if restocked and variant is not None:
+                    variant.inventory_quantity += new.quantity
+                refund.lines.append(
+                    RefundLine(
+                        id=self._new_id(),
+                        line_item=line,
+                        quantity=new.quantity,
+                        restock_type=new.restock_type,
+                        restocked=restocked,
+                    )
+                )
+            self._close_finished(order, stamp)
+            order.refunds.append(refund)
+            if key is not None:
+                self.refund_keys[key] = refund
+            self._settle(order)
+            self._emit("refunds/create", order, refund)
+            self._emit("orders/updated", order, order)
+            return refund
+
+    def _transact(
+        self,
+        order: Order,
+        kind: str,
+        amount: Decimal,
+        *,
+        gateway: str = DEFAULT_GATEWAY,
+        parent: Transaction | None = None,
+        at: datetime | None = None,
+        status: str = "SUCCESS",
+    ) -> Transaction:
+        made = Transaction(
+            id=self._new_id(),
+            order_id=order.id,
+            transaction_kind=kind,
+            status=status,
+            gateway=gateway,
+            amount=amount,
+            created_at=at or self._stamp(),
+            parent=parent,
+        )
+        order.transactions.append(made)
+        if parent is not None:
+            parent.children.append(made)
+        return made
+
+    def _settle(self, order: Order) -> None:
+        """The financial status Shopify derives from the money: refunds make it (partially)
+        refunded; a payment short of the current total partially paid (the order-edit-commit-
+        derived-statuses capture), one that covers it paid. An order that received nothing
+        keeps its status (pending, authorized, voided)."""
+        received, refunded = order.received, order.refunded
+        if refunded > 0:
+            order.display_financial_status = (
+                "REFUNDED" if refunded >= received else "PARTIALLY_REFUNDED"
+            )
+        elif received > 0:
+            order.display_financial_status = (
+                "PAID" if received >= order.current_total else "PARTIALLY_PAID"
+            )
+
+    def _close_finished(self, order: Order, stamp: datetime) -> None:
+        """A fulfillment order with nothing left to ship (its lines shipped, removed or refunded)
+        is closed."""
+        for fulfillment_order in order.fulfillment_orders:
+            lines = [line for line in order.lines if line.id in fulfillment_order.line_ids]
+            if fulfillment_order.active and all(line.fulfillable_quantity == 0 for line in lines):
+                fulfillment_order.status = "CLOSED"
+                fulfillment_order.fulfillment_holds.clear()
+                fulfillment_order.updated_at = stamp
+
+    # --- order edits ---------------------------------------------------------------------------
+    # orderEditBegin -> orderEditSetQuantity / orderEditAddVariant / orderEditAddLineItemDiscount
+    # -> orderEditCommit. Shopify's words from the real 2026-04 captures (order-edit-*, orderEdit-
+    # quantity-validation); the money as the order-edit-money-math capture shows it. Staging
+    # changes nothing of the order; committing applies it all at once.
+
+    def edit_session(self, value: str) -> EditSession | None:
+        """An open edit by its CalculatedOrder (or OrderEditSession) gid: None once committed,
+        or once another edit of the same order was committed (the sandbox's rule: what it
+        staged no longer fits the order)."""
+        with self.lock:
+            number = parse_gid(value, "CalculatedOrder") or parse_gid(value, "OrderEditSession")
+            session = self.edit_sessions.get(number) if number is not None else None
+            if session is None or session.committed or session.stale:
+                return None
+            return session
+
+    def begin_edit(self, order: Order) -> EditSession:
+        """orderEditBegin: a calculated order as the order is now. Refused for an order the
+        merchant cannot edit (cancelled, fulfilled), in a real capture's words."""
+        with self.lock:
+            if order.edit_refusals:
+                raise Refused(Problem(None, "The order cannot be edited."))
+            session = EditSession(
+                id=self._new_id(),
+                order=order,
+                created_at=self._stamp(),
+                lines=[self._calculated(order, line) for line in order.lines],
+            )
+            self.edit_sessions[session.id] = session
+            return session
+
+    def set_edit_quantity(
+        self, session: EditSession, line: CalculatedLine, quantity: int, *, restock: bool = False
+    ) -> CalculatedLine:
+        """orderEditSetQuantity: 0 removes the units (the line stays, at 0; an added line goes).
+        Only unfulfilled units can be edited: the words are from Shopify's docs, the refusal's
+        form is the sandbox's."""
+        with self.lock:
+            if quantity < 0:
+                raise Refused(Problem(["quantity"], "must be greater than or equal to 0"))
+            if not line.added and quantity != line.quantity_before:
+                fully_shipped = line.fulfilled and not line.editable_quantity_before_changes
+                if quantity < line.fulfilled or fully_shipped:
+                    message = "You can only edit unfulfilled line items."
+                    raise Refused(Problem(["lineItemId"], message))
+            line.quantity = quantity
+            line.restock = bool(restock)
+            if line.added and quantity == 0:
+                session.added.remove(line)
+            return line
+
+    def add_edit_variant(
+        self,
+        session: EditSession,
+        variant: ProductVariant,
+        quantity: int,
+        *,
+        allow_duplicates: bool = False,
+    ) -> CalculatedLine:
+        """orderEditAddVariant: the variant at its price in the order's currency (the shop's
+        price converted at the order's exchange rate)."""
+        with self.lock:
+            order = session.order
+            product = self.products[variant.product_id]
+            if quantity < 1:
+                problems = [Problem(["quantity"], "must be greater than 0")]
+                if quantity < 0:
+                    problems.append(Problem(["quantity"], "must be greater than or equal to 0"))
+                raise Refused(*problems)
+            on_order = any(
+                line.quantity and line.variant_id == variant.id for line in session.all_lines
+            )
+            if on_order and not allow_duplicates:
+                message = f"{product.title} was not added because it's already on the order."
+                raise Refused(Problem(["id"], message))
+            added = CalculatedLine(
+                id=str(uuid.uuid4()),
+                order=order,
+                title=product.title,
+                variant_title=None if variant.title == DEFAULT_TITLE else variant.title,
+                sku=variant.sku,
+                price=rounded(variant.price * order.exchange_rate, order.currency),
+                quantity=quantity,
+                quantity_before=0,
+                fulfilled=0,
+                variant=variant,
+            )
+            session.added.append(added)
+            return added
+
+    def add_edit_discount(
+        self,
+        session: EditSession,
+        line: CalculatedLine,
+        *,
+        description: str | None = None,
+        percent: float | None = None,
+        fixed: Decimal | None = None,
+    ) -> StagedDiscount:
+        """orderEditAddLineItemDiscount: a percentage of the unit price, or a fixed amount off
+        each unit (the sandbox's reading; the captures discount single units), never more than
+        the unit costs. The refusals' words are the sandbox's."""
+        with self.lock:
+            order = session.order
+            if (percent is None) == (fixed is None):
+                message = "Exactly one of percentValue or fixedValue is required."
+                raise Refused(Problem(["discount"], message))
+            if percent is not None and not 0 < percent <= 100:
+                message = "must be greater than 0 and at most 100"
+                raise Refused(Problem(["discount", "percentValue"], message))
+            if fixed is not None and fixed <= 0:
+                raise Refused(
+                    Problem(["discount", "fixedValue", "amount"], "must be greater than 0")
+                )
+            if percent is not None:
+                per_unit = rounded(line.price * Decimal(str(percent)) / 100, order.currency)
+            else:
+                per_unit = rounded(fixed or Decimal(0), order.currency)
+            per_unit = min(per_unit, line.discounted_price)
+            staged = StagedDiscount(
+                id=str(uuid.uuid4()),
+                change_id=self._new_id(),
+                description=description or "",
+                per_unit=per_unit,
+            )
+            line.discounts.append(staged)
+            return staged
+
+    def commit_edit(
+        self, session: EditSession, *, notify: bool = False, staff_note: str | None = None
+    ) -> list[str]:
+        """orderEditCommit: the staged changes become the order's. Removed units leave the
+        line's current quantity and what is left to ship (restocked if asked); added variants
+        become new lines, in a new fulfillment order of their own (as the real order-edit-
+        commit-history-and-fulfillment-orders capture shows); the totals follow, and the
+        outstanding amount (negative: money owed back; committing never refunds). A closed
+        order reopens. Sends orders/edited and orders/updated; answers Shopify's
+        successMessages."""
+        with self.lock:
+            order = session.order
+            if order.edit_refusals:
+                raise Refused(Problem(None, "The order cannot be edited."))
+            if not any(line.changed for line in session.all_lines):
+                message = "There must be at least one change to be made."
+                raise Refused(Problem(["id"], message))
+            for calculated in session.lines:
+                line = calculated.line
+                assert line is not None
+                if calculated.quantity < line.current_quantity - line.fulfillable_quantity:
+                    message = "You can only edit unfulfilled line items."  # shipped since begun
+                    raise Refused(Problem(["id"], message))
+
+            stamp = self._touch(order)
+            additions: list[tuple[int, int]] = []
+            removals: list[tuple[int, int]] = []
+            for calculated in session.lines:
+                line = calculated.line
+                assert line is not None
+                delta = calculated.quantity - line.current_quantity
+                if delta < 0:
+                    line.removed_quantity -= delta
+                    line.fulfillable_quantity = max(0, line.fulfillable_quantity + delta)
+                    removals.append((line.id, -delta))
+                    if calculated.restock and calculated.variant is not None:
+                        calculated.variant.inventory_quantity -= delta
+                elif delta > 0:
+                    line.quantity += delta
+                    line.fulfillable_quantity += delta
+                    additions.append((line.id, delta))
+                    if calculated.variant is not None:
+                        calculated.variant.inventory_quantity -= delta
+                if calculated.discounts:
+                    line.discount = calculated.unit_discount
+            created = []
+            for calculated in session.added:
+                variant = calculated.variant
+                assert variant is not None
+                product = self.products[variant.product_id]
+                line = LineItem(
+                    id=self._new_id(),
+                    order_id=order.id,
+                    title=calculated.title,
+                    price=calculated.price,
+                    quantity=calculated.quantity,
+                    sku=calculated.sku,
+                    variant_title=calculated.variant_title,
+                    product_id=product.id,
+                    variant_id=variant.id,
+                    image_url=None,
+                    requires_shipping=True,
+                    fulfillable_quantity=calculated.quantity,
+                    product_type=product.product_type,
+                    product_tags=product.tags,
+                    discount=calculated.unit_discount,
+                )
+                variant.inventory_quantity -= calculated.quantity
+                order.lines.append(line)
+                created.append(line)
+                additions.append((line.id, calculated.quantity))
+            if created:
+                location = (
+                    order.fulfillment_orders[0].location_name
+                    if order.fulfillment_orders
+                    else "Shop location"
+                )
+                order.fulfillment_orders.append(
+                    FulfillmentOrder(
+                        id=self._new_id(),
+                        location_name=location,
+                        line_ids={line.id: self._new_id() for line in created},
+                        created_at=stamp,
+                        updated_at=stamp,
+                    )
+                )
+            self._close_finished(order, stamp)
+            messages = ["Order updated"]
+            if order.closed_at:
+                order.closed_at = None
+                messages.append("Order unarchived")
+            self._settle(order)
+            if notify:
+                messages.append("Invoice sent" if order.amount_due > 0 else "Notification sent")
+            session.committed = True
+            for other in self.edit_sessions.values():
+                if other.order is order and other is not session:
+                    other.stale = True
+            edit = OrderEdit(
+                id=session.id,
+                order_id=order.id,
+                created_at=session.created_at,
+                committed_at=stamp,
+                notify_customer=notify,
+                staff_note=staff_note or "",
+                additions=additions,
+                removals=removals,
+            )
+            order.edits.append(edit)
+            self._emit("orders/edited", order, edit)
+            self._emit("orders/updated", order, order)
+            return messages
+
+    def _calculated(self, order: Order, line: LineItem) -> CalculatedLine:
+        return CalculatedLine(
+            id=line.id,
+            order=order,
+            title=line.title,
+            variant_title=line.variant_title,
+            sku=line.sku,
+            price=line.price,
+            quantity=line.current_quantity,
+            quantity_before=line.current_quantity,
+            fulfilled=line.current_quantity - line.fulfillable_quantity,
+            line=line,
+            variant=self.variants.get(line.variant_id) if line.variant_id else None,
+            discount_before=line.discount,
+        )
+
     # --- the catalogue -------------------------------------------------------------------------
 
     def add_product(
@@ -1025,7 +1915,7 @@ class Store:
             )
             self.products[product.id] = product
         if line.variant_id is not None and line.variant_id not in self.variants:
-            title = line.variant_title or "Default Title"
+            title = line.variant_title or DEFAULT_TITLE
             self._add_variant(
                 product,
                 NewVariant(
@@ -1332,6 +2222,21 @@ class Store:
         change = Change(topic=topic, order=order, subject=subject, at=order.updated_at)
         for observer in self._observers:
             observer(change)
+
+
+# Shopify writes amounts in userErrors with the currency's symbol ("Refund amount $25.00 is greater
+# than net payment received $15.00", a CAD shop's). Symbols of other currencies are the sandbox's.
+CURRENCY_SYMBOLS = {
+    "USD": "$", "CAD": "$", "AUD": "$", "NZD": "$", "SGD": "$", "HKD": "$", "MXN": "$",
+    "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "¥", "INR": "₹", "KRW": "₩",
+}  # fmt: skip
+
+
+def money_text(amount: Decimal, currency: str) -> str:
+    value = rounded(amount, currency)
+    digits = f"{value:,.0f}" if currency in WHOLE_CURRENCIES else f"{value:,.2f}"
+    symbol = CURRENCY_SYMBOLS.get(currency)
+    return f"{symbol}{digits}" if symbol else f"{digits} {currency}"
 
 
 def normalized_tags(tags: Iterable[str], *, existing: Iterable[str] = ()) -> list[str]:

@@ -52,29 +52,38 @@ def order_state(client: Client, order_id: int) -> OrderState:
     node = client.query(documents.ORDER_STATE, {"id": gid("Order", order_id)}).get("order")
     if node is None:
         raise Permanent(f"order {order_id} no longer exists in Shopify")
-    fulfillment_orders = (node.get("fulfillmentOrders") or {}).get("nodes") or []
-    fulfillments = node.get("fulfillments") or []
-    shipped = [f for f in fulfillments if f.get("status") in SHIPPED]
     address = node.get("shippingAddress") or {}
     return OrderState(
-        cancelled=bool(node.get("cancelledAt")),
+        **_progress(node),
         cancel_reason=node.get("cancelReason") or "",
-        warehouse_started=any(
-            fo["status"] in ("IN_PROGRESS", "CLOSED") for fo in fulfillment_orders
-        )
-        or any(f.get("status") in PREPARING | SHIPPED for f in fulfillments),
-        shipped=bool(shipped),
-        delivered=bool(shipped)
-        and node.get("displayFulfillmentStatus") == "FULFILLED"
-        and all(f.get("deliveredAt") for f in shipped),
         payment=PAYMENT.get(node.get("displayFinancialStatus") or "", "kept"),
         email=node.get("email") or "",
         phone=node.get("phone") or "",
         shipping_address={key: address.get(name) or "" for key, name in ADDRESS_FIELDS},
         open_fulfillment_orders=tuple(
-            fo["id"] for fo in fulfillment_orders if fo.get("status") == "OPEN"
+            fo["id"]
+            for fo in (node.get("fulfillmentOrders") or {}).get("nodes") or []
+            if fo.get("status") == "OPEN"
         ),
     )
+
+
+def _progress(node: dict[str, Any]) -> dict[str, bool]:
+    """How far fulfilment has gone, from an order's fulfilment orders and fulfilments."""
+    fulfillment_orders = (node.get("fulfillmentOrders") or {}).get("nodes") or []
+    fulfillments = node.get("fulfillments") or []
+    shipped = [f for f in fulfillments if f.get("status") in SHIPPED]
+    return {
+        "cancelled": bool(node.get("cancelledAt")),
+        # A closed fulfilment order alone says nothing: Shopify closes one whose items an order
+        # edit took away. What left, or is being prepared, is in the fulfilments.
+        "warehouse_started": any(fo["status"] == "IN_PROGRESS" for fo in fulfillment_orders)
+        or any(f.get("status") in PREPARING | SHIPPED for f in fulfillments),
+        "shipped": bool(shipped),
+        "delivered": bool(shipped)
+        and node.get("displayFulfillmentStatus") == "FULFILLED"
+        and all(f.get("deliveredAt") for f in shipped),
+    }
 
 
 def mailing_address(address: dict[str, Any]) -> dict[str, Any]:
@@ -141,14 +150,15 @@ def add_tags(client: Client, order_id: int, tags: Iterable[str]) -> None:
 
 
 def hold_fulfillment_order(
-    client: Client, fulfillment_order: str, *, handle: str, note: str
+    client: Client, fulfillment_order: str, *, handle: str, note: str, reason: str = "OTHER"
 ) -> str:
-    """Our hold, under our own handle; the hold's id, to release exactly it later."""
+    """Our hold, under our own handle, for one of Shopify's FulfillmentHoldReasons; the hold's
+    id, to release exactly it later."""
     result = client.mutate(
         documents.FULFILLMENT_ORDER_HOLD,
         {
             "id": fulfillment_order,
-            "fulfillmentHold": {"reason": "OTHER", "reasonNotes": note, "handle": handle},
+            "fulfillmentHold": {"reason": reason, "reasonNotes": note, "handle": handle},
         },
         payload="fulfillmentOrderHold",
     )
@@ -161,6 +171,284 @@ def release_hold(client: Client, fulfillment_order: str, hold: str) -> None:
         {"id": fulfillment_order, "holdIds": [hold]},
         payload="fulfillmentOrderReleaseHold",
     )
+
+
+# Item changes: Shopify's order edits.
+
+
+@dataclass(frozen=True)
+class Money:
+    amount: Decimal
+    currency: str
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    """A line of the order as it is now."""
+
+    id: int
+    quantity: int  # Shopify's currentQuantity: what is still ordered
+    unfulfilled: int
+    variant_id: int | None
+
+
+@dataclass(frozen=True)
+class Transaction:
+    id: str
+    kind: str  # SALE, CAPTURE, AUTHORIZATION, REFUND...
+    status: str  # SUCCESS, PENDING, FAILURE...
+    gateway: str
+    amount: Money
+
+
+@dataclass(frozen=True)
+class EditableOrder:
+    """An order about to be edited: whether Shopify lets it be, how far fulfilment has gone,
+    its lines now, what it owes (negative: owed back), and how it was paid."""
+
+    cancelled: bool
+    warehouse_started: bool
+    shipped: bool
+    delivered: bool
+    editable: bool
+    not_editable_because: tuple[str, ...]
+    outstanding: Money
+    payment_url: str
+    lines: dict[int, OrderLine]
+    transactions: tuple[Transaction, ...]
+
+    @property
+    def refundable_payment(self) -> Transaction | None:
+        """The payment a refund goes back to: the first successful sale or capture."""
+        return next(
+            (
+                t
+                for t in self.transactions
+                if t.kind in ("SALE", "CAPTURE") and t.status == "SUCCESS"
+            ),
+            None,
+        )
+
+
+@dataclass(frozen=True)
+class EditedLine:
+    """A line of an order edit, as Shopify calculates it."""
+
+    line_id: int | None  # the order's line it is; None for a line the edit adds
+    variant_id: int | None
+    title: str
+    variant_title: str
+    quantity: int
+    unit_price: Decimal  # after discounts, in the order's currency
+
+
+@dataclass(frozen=True)
+class OrderEdit:
+    """Staged changes to an order, not committed: what the order would be."""
+
+    id: str  # what `commit_edit` commits
+    original_total: Money  # the order's total before the edit
+    subtotal: Money
+    total: Money
+    outstanding: Money  # what the order would owe; negative: owed back
+    lines: tuple[EditedLine, ...]
+
+    @property
+    def difference(self) -> Decimal:
+        """How much dearer the order becomes (negative: cheaper)."""
+        return self.total.amount - self.original_total.amount
+
+
+@dataclass(frozen=True)
+class Addition:
+    variant_id: int
+    quantity: int
+
+
+def editable_order(client: Client, order_id: int) -> EditableOrder:
+    node = client.query(documents.EDITABLE_ORDER, {"id": gid("Order", order_id)}).get("order")
+    if node is None:
+        raise Permanent(f"order {order_id} no longer exists in Shopify")
+    lines = {}
+    for line in (node.get("lineItems") or {}).get("nodes") or []:
+        number = gid_number(line["id"]) or 0
+        lines[number] = OrderLine(
+            id=number,
+            quantity=int(line.get("currentQuantity") or 0),
+            unfulfilled=int(line.get("unfulfilledQuantity") or 0),
+            variant_id=gid_number((line.get("variant") or {}).get("id")),
+        )
+    return EditableOrder(
+        **_progress(node),
+        editable=bool(node.get("merchantEditable")),
+        not_editable_because=tuple(node.get("merchantEditableErrors") or ()),
+        outstanding=_money(node.get("totalOutstandingSet")),
+        payment_url=(node.get("paymentCollectionDetails") or {}).get(
+            "additionalPaymentCollectionUrl"
+        )
+        or "",
+        lines=lines,
+        transactions=tuple(
+            Transaction(
+                id=t["id"],
+                kind=t.get("kind") or "",
+                status=t.get("status") or "",
+                gateway=t.get("gateway") or "",
+                amount=_money(t.get("amountSet")),
+            )
+            for t in node.get("transactions") or []
+        ),
+    )
+
+
+def stage_edit(
+    client: Client,
+    order_id: int,
+    *,
+    quantities: dict[int, int],
+    additions: list[Addition],
+    restock: bool = True,
+) -> OrderEdit:
+    """Begin an edit and stage the changes: each line's new quantity (0 removes it), and the
+    variants added. Nothing changes until `commit_edit`; an edit never committed is forgotten.
+    A swap is both: the old line to 0, the new variant added."""
+    node = _payload(
+        client.mutate(
+            documents.ORDER_EDIT_BEGIN, {"id": gid("Order", order_id)}, payload="orderEditBegin"
+        )
+    )
+    edit_id = node["id"]
+    original_total = _money(node.get("totalPriceSet"))
+    for line_id, quantity in quantities.items():
+        node = _payload(
+            client.mutate(
+                documents.ORDER_EDIT_SET_QUANTITY,
+                {
+                    "id": edit_id,
+                    "lineItemId": gid("CalculatedLineItem", line_id),
+                    "quantity": quantity,
+                    "restock": restock,
+                },
+                payload="orderEditSetQuantity",
+            )
+        )
+    for addition in additions:
+        node = _payload(
+            client.mutate(
+                documents.ORDER_EDIT_ADD_VARIANT,
+                {
+                    "id": edit_id,
+                    "variantId": gid("ProductVariant", addition.variant_id),
+                    "quantity": addition.quantity,
+                },
+                payload="orderEditAddVariant",
+            )
+        )
+    return OrderEdit(
+        id=edit_id,
+        original_total=original_total,
+        subtotal=_money(node.get("subtotalPriceSet")),
+        total=_money(node.get("totalPriceSet")),
+        outstanding=_money(node.get("totalOutstandingSet")),
+        lines=tuple(
+            [_edited_line(line, added=False) for line in _nodes(node, "lineItems")]
+            + [_edited_line(line, added=True) for line in _nodes(node, "addedLineItems")]
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Committed:
+    outstanding: Money  # what the order owes now; negative: owed back (a commit never refunds)
+    payment_url: str  # Shopify's page where the shopper pays what is owed, if anything
+
+
+def commit_edit(client: Client, edit_id: str, *, notify: bool, staff_note: str) -> Committed:
+    result = client.mutate(
+        documents.ORDER_EDIT_COMMIT,
+        {"id": edit_id, "notifyCustomer": notify, "staffNote": staff_note[:255] or None},
+        payload="orderEditCommit",
+    )
+    order = result.get("order") or {}
+    return Committed(
+        outstanding=_money(order.get("totalOutstandingSet")),
+        payment_url=(order.get("paymentCollectionDetails") or {}).get(
+            "additionalPaymentCollectionUrl"
+        )
+        or "",
+    )
+
+
+def refund(
+    client: Client,
+    order_id: int,
+    *,
+    amount: Money,
+    key: str,
+    to_payment: Transaction | None,
+    note: str = "",
+) -> Money:
+    """Give `amount` back: to the original payment (`to_payment`, the sale it refunds) or, when
+    there is none, as store credit. Idempotent under `key`: a second call refunds nothing more."""
+    order = gid("Order", order_id)
+    value = {"amount": str(amount.amount), "currencyCode": amount.currency}
+    refund_input: dict[str, Any] = {
+        "orderId": order,
+        "currency": amount.currency,
+        "note": note[:255] or None,
+        "notify": False,  # the portal tells the shopper, in their language
+    }
+    if to_payment is not None:
+        refund_input["transactions"] = [
+            {
+                "orderId": order,
+                "parentId": to_payment.id,
+                "gateway": to_payment.gateway,
+                "kind": "REFUND",
+                "amount": str(amount.amount),
+            }
+        ]
+    else:
+        refund_input["refundMethods"] = [{"storeCreditRefund": {"amount": value}}]
+    result = client.mutate(
+        documents.REFUND_CREATE, {"input": refund_input, "key": key}, payload="refundCreate"
+    )
+    return _money((result.get("refund") or {}).get("totalRefundedSet"))
+
+
+def _payload(result: dict[str, Any]) -> dict[str, Any]:
+    """The calculated order of a staging mutation's answer."""
+    node = result.get("calculatedOrder")
+    if not node:
+        raise Permanent("Shopify answered an order edit without the calculated order")
+    return node
+
+
+def _nodes(node: dict[str, Any], connection: str) -> list[dict[str, Any]]:
+    return (node.get(connection) or {}).get("nodes") or []
+
+
+def _edited_line(line: dict[str, Any], *, added: bool) -> EditedLine:
+    return EditedLine(
+        line_id=None if added else gid_number(line["id"]),
+        variant_id=gid_number((line.get("variant") or {}).get("id")),
+        title=line.get("title") or "",
+        variant_title=line.get("variantTitle") or "",
+        quantity=int(line.get("quantity") or 0),
+        unit_price=Decimal(
+            str(
+                ((line.get("discountedUnitPriceSet") or {}).get("presentmentMoney") or {}).get(
+                    "amount"
+                )
+                or "0"
+            )
+        ),
+    )
+
+
+def _money(bag: dict[str, Any] | None) -> Money:
+    money = (bag or {}).get("presentmentMoney") or {}
+    return Money(Decimal(str(money.get("amount") or "0")), money.get("currencyCode") or "")
 
 
 # Returns.
@@ -234,12 +522,6 @@ class ReturnItem:
     reason: str  # Shopify's ReturnReason
     note: str = ""
     restocking_fee_percent: Decimal | None = None
-
-
-@dataclass(frozen=True)
-class Money:
-    amount: Decimal
-    currency: str
 
 
 @dataclass(frozen=True)

@@ -357,6 +357,135 @@ mutation ReturnCancel($id: ID!) {
     + RETURN_FIELDS
 )
 
+# Item changes (edits/kinds/items.py). Before staging an edit, and before committing it: can the
+# order still be edited, how far fulfilment has gone, its lines as they are now (an edit whose
+# answer was lost shows in them), what it owes, and how it was paid (for a refund).
+EDITABLE_ORDER = """
+query EditableOrder($id: ID!) {
+  order(id: $id) {
+    id
+    updatedAt
+    cancelledAt
+    displayFinancialStatus
+    displayFulfillmentStatus
+    merchantEditable
+    merchantEditableErrors
+    totalOutstandingSet { presentmentMoney { amount currencyCode } }
+    paymentCollectionDetails { additionalPaymentCollectionUrl }
+    lineItems(first: 50) {
+      nodes { id currentQuantity unfulfilledQuantity variant { id } }
+    }
+    fulfillmentOrders(first: 10) { nodes { id status } }
+    fulfillments(first: 10) { status displayStatus deliveredAt }
+    transactions(first: 20) {
+      id
+      kind
+      status
+      gateway
+      amountSet { presentmentMoney { amount currencyCode } }
+    }
+  }
+}
+"""
+
+# What an edit makes of the order, as Shopify calculates it (prices for the order's market,
+# taxes, discounts): the lines as they will be, the new total and what will be owed (negative:
+# owed back). Every staging mutation answers with it.
+CALCULATED_ORDER_FIELDS = """
+fragment CalculatedOrderFields on CalculatedOrder {
+  id
+  subtotalPriceSet { presentmentMoney { amount currencyCode } }
+  totalPriceSet { presentmentMoney { amount currencyCode } }
+  totalOutstandingSet { presentmentMoney { amount currencyCode } }
+  lineItems(first: 50) {
+    nodes {
+      id
+      quantity
+      title
+      variantTitle
+      variant { id }
+      discountedUnitPriceSet { presentmentMoney { amount } }
+    }
+  }
+  addedLineItems(first: 50) {
+    nodes {
+      id
+      quantity
+      title
+      variantTitle
+      variant { id }
+      discountedUnitPriceSet { presentmentMoney { amount } }
+    }
+  }
+}
+"""
+
+ORDER_EDIT_BEGIN = (
+    """
+mutation OrderEditBegin($id: ID!) {
+  orderEditBegin(id: $id) {
+    calculatedOrder { ...CalculatedOrderFields }
+    userErrors { field message }
+  }
+}
+"""
+    + CALCULATED_ORDER_FIELDS
+)
+
+ORDER_EDIT_SET_QUANTITY = (
+    """
+mutation OrderEditSetQuantity(
+  $id: ID!
+  $lineItemId: ID!
+  $quantity: Int!
+  $restock: Boolean
+) {
+  orderEditSetQuantity(id: $id, lineItemId: $lineItemId, quantity: $quantity, restock: $restock) {
+    calculatedOrder { ...CalculatedOrderFields }
+    userErrors { field message }
+  }
+}
+"""
+    + CALCULATED_ORDER_FIELDS
+)
+
+ORDER_EDIT_ADD_VARIANT = (
+    """
+mutation OrderEditAddVariant($id: ID!, $variantId: ID!, $quantity: Int!) {
+  orderEditAddVariant(id: $id, variantId: $variantId, quantity: $quantity, allowDuplicates: false) {
+    calculatedOrder { ...CalculatedOrderFields }
+    userErrors { field message }
+  }
+}
+"""
+    + CALCULATED_ORDER_FIELDS
+)
+
+ORDER_EDIT_COMMIT = """
+mutation OrderEditCommit($id: ID!, $notifyCustomer: Boolean, $staffNote: String) {
+  orderEditCommit(id: $id, notifyCustomer: $notifyCustomer, staffNote: $staffNote) {
+    order {
+      id
+      totalOutstandingSet { presentmentMoney { amount currencyCode } }
+      paymentCollectionDetails { additionalPaymentCollectionUrl }
+    }
+    userErrors { field message }
+  }
+}
+"""
+
+# Money owed back after an edit: a refund to the original payment (a REFUND transaction against
+# the sale) or as store credit. Idempotent under the change request's key: an answer lost and a
+# second attempt refund once.
+REFUND_CREATE = """
+mutation RefundCreate($input: RefundInput!, $key: String!) {
+  refundCreate(input: $input) @idempotent(key: $key) {
+    refund { id totalRefundedSet { presentmentMoney { amount currencyCode } } }
+    userErrors { field message }
+  }
+}
+"""
+
 # What an item can be exchanged for: the product's other variants, and whether each is in stock.
 PRODUCT_VARIANTS = """
 query ProductVariants($id: ID!) {
@@ -399,4 +528,10 @@ DOCUMENTS: dict[str, str] = {
     "ReturnDeclineRequest": RETURN_DECLINE_REQUEST,
     "ReturnCancel": RETURN_CANCEL,
     "ProductVariants": PRODUCT_VARIANTS,
+    "EditableOrder": EDITABLE_ORDER,
+    "OrderEditBegin": ORDER_EDIT_BEGIN,
+    "OrderEditSetQuantity": ORDER_EDIT_SET_QUANTITY,
+    "OrderEditAddVariant": ORDER_EDIT_ADD_VARIANT,
+    "OrderEditCommit": ORDER_EDIT_COMMIT,
+    "RefundCreate": REFUND_CREATE,
 }

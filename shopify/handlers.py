@@ -13,6 +13,7 @@ ORDER_TOPICS = (
     "orders/cancelled",
     "orders/fulfilled",
     "orders/partially_fulfilled",
+    "orders/paid",  # an order payload too: a balance was paid (item changes)
 )
 
 

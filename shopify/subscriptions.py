@@ -17,6 +17,7 @@ TOPICS = (
     "orders/cancelled",
     "orders/fulfilled",
     "orders/partially_fulfilled",
+    "orders/paid",
     "orders/edited",
     "fulfillments/create",
     "fulfillments/update",

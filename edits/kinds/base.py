@@ -32,6 +32,7 @@ from orders.decisions import Decision
 from orders.formatting import moment
 from orders.models import Order
 from orders.views import activate_language
+from shopify import calls
 from shopify.calls import OrderState
 from shopify.client import Client
 from shopify.refusals import Refusal
@@ -144,6 +145,16 @@ class ChangeKind:
 
     # Shopify.
 
+    def state(self, client: Client, request: ChangeRequest) -> Any:
+        """The order as Shopify has it now, as much as this kind needs to decide: at least how
+        far fulfilment has gone (`cancelled`, `warehouse_started`, `shipped`, `delivered`)."""
+        return calls.order_state(client, request.order.shopify_id)
+
+    def conflict(self, request: ChangeRequest, state: Any) -> str:
+        """Why the change must not be sent now that Shopify's order is as it is (a code of
+        the rules' refusals), or nothing."""
+        return "" if self.still_as_seen(request, state) else "changed_meanwhile"
+
     def still_as_seen(self, request: ChangeRequest, state: OrderState) -> bool:
         """Is what the change replaces still what Shopify has? If the merchant edited it since,
         sending would silently undo their edit."""
@@ -163,6 +174,11 @@ class ChangeKind:
 
     def shop_result(self, state: OrderState) -> dict[str, str]:
         """What the shop did, when it did this change itself: what the shopper needs to know."""
+        return {}
+
+    def settle_money(self, client: Client, request: ChangeRequest) -> dict[str, str]:
+        """Once Shopify has the change: what became of the money. With "to_pay", the order owes
+        it and the change waits for the payment."""
         return {}
 
     def reread_after(self) -> bool:

@@ -13,8 +13,11 @@ register = template.Library()
 
 
 @register.simple_tag
-def money(amount: Decimal | None, currency: str, negative: bool = False) -> str:
-    """`negative=True` for amounts taken off (discounts): the locale places the minus sign."""
+def money(amount: Decimal | str | None, currency: str, negative: bool = False) -> str:
+    """`negative=True` for amounts taken off (discounts): the locale places the minus sign.
+    An amount kept as text (a request's JSON) is read as a decimal."""
+    if isinstance(amount, str):
+        amount = Decimal(amount) if amount else None
     if negative and amount is not None:
         amount = -amount
     return formatting.money(amount, currency)

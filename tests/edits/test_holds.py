@@ -71,7 +71,9 @@ def test_a_new_order_waits_and_the_shopper_is_told_until_when(
     order = place_order(shopify, django_capture_on_commit_callbacks, run_jobs)
     held = fulfillment_order(shopify, order)
     assert held["status"] == "on_hold"
-    assert [h["handle"] for h in held["fulfillment_holds"]] == [holds.HANDLE]
+    assert [h["handle"] for h in held["fulfillment_holds"]] == [
+        holds.HANDLES[WarehouseHold.Reason.ADDRESS_WINDOW][0]
+    ]
     hold = WarehouseHold.objects.get()
     assert hold.release_due_at == order.placed_at + timedelta(minutes=12 * 60)
     assert holds.place(order.pk) == 0  # idempotent

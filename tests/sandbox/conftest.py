@@ -25,6 +25,8 @@ SECRET = "test-webhook-secret"
 HOOKS = "https://portal.test/shopify/webhooks"
 ADMIN = f"https://{DOMAIN}/admin/api/2026-07/graphql.json"
 
+Admin = Callable[..., requests.Response]
+
 
 def shared(relative: str) -> Path:
     path = SHARED / relative
@@ -158,3 +160,28 @@ def place(sandbox: Sandbox, number: int | None = None, **details: Any) -> Order:
     details.setdefault("shipping_address", address)
     details.setdefault("shipping_price", Decimal("7.59"))
     return sandbox.create_order(lines=lines, number=number, **details)
+
+
+def run(admin: Admin, document: str, variables: dict[str, Any]) -> Any:
+    """The one root field's answer to `document`, which must come back without top-level
+    errors."""
+    response = admin(document, variables)
+    assert response.status_code == 200
+    body = response.json()
+    assert "errors" not in body, body["errors"]
+    (result,) = body["data"].values()
+    return result
+
+
+def captured(relative: str, *path: str | int) -> Any:
+    """What Shopify answered at `path` of a capture: its root field's payload."""
+    step = shared_json(relative)
+    for key in path:
+        step = step[key]
+    response = step["response"]
+    (payload,) = response.get("payload", response)["data"].values()
+    return payload
+
+
+def amount(bag: dict[str, Any], money: str = "presentmentMoney") -> str:
+    return bag[money]["amount"]

@@ -21,6 +21,7 @@ from tests.sandbox.conftest import place
 #       + fulfillmentLineItems(first: 10): 2 + 10 x (node 1 + lineItem 1)  = 22
 #       + events(first: 5): 2 + 5 x 1                                     =  7) = 157
 #                                                                        total 283
+EDITABLE = DOCUMENTS["EditableOrder"]
 ORDER = """
 query ($id: ID!) {
   order(id: $id) {
@@ -70,6 +71,17 @@ def requested(document: str, variables: dict[str, Any] | None = None) -> int:
             2 + 3 * (1 + 2 + 4 * (1 + 1)),
         ),
         ("{ ordersCount { count } shop { name } }", {}, 1 + 1),
+        # order 1, totalOutstandingSet 2, paymentCollectionDetails 1,
+        # lineItems(first: 50): 2 + 50 x (node 1 + variant 1), fulfillmentOrders(first: 10) and
+        # fulfillments(first: 10): 2 + 10 x 1 each, transactions(first: 20): a list given first,
+        # priced as a connection: 2 + 20 x (node 1 + amountSet 1 + presentmentMoney 1)
+        (EDITABLE, {"id": "gid://shopify/Order/1"}, 1 + 2 + 1 + 102 + 12 + 12 + 62),
+        (DOCUMENTS["OrderEditBegin"], {"id": "gid://shopify/Order/1"}, 10),
+        (
+            DOCUMENTS["RefundCreate"],
+            {"input": {"orderId": "gid://shopify/Order/1"}, "key": "k"},
+            10,
+        ),
     ],
     ids=[
         "shop",
@@ -80,6 +92,9 @@ def requested(document: str, variables: dict[str, Any] | None = None) -> int:
         "order",
         "nested-connections",
         "two-roots",
+        "editable-order",
+        "order-edit-begin",
+        "refund-create",
     ],
 )
 def test_requested_cost_follows_shopifys_rules(document: str, variables: dict, points: int) -> None:
@@ -140,3 +155,13 @@ def test_a_sync_page_costs_one_order_per_slot() -> None:
     per_order = requested(DOCUMENTS["Order"], {"id": "gid://shopify/Order/1"})
     for page in (1, 2, 10):
         assert requested(DOCUMENTS["OrdersUpdatedSince"], {"first": page}) == 2 + page * per_order
+
+
+def test_the_editable_order_costs_what_came_back(sandbox: Sandbox, admin) -> None:  # type: ignore[no-untyped-def]
+    order = place(sandbox)  # two lines (a T-shirt variant, a cap without one), one payment
+
+    cost = admin(EDITABLE, {"id": order.gid}).json()["extensions"]["cost"]
+
+    lines = 2 + 2 * (1 + 1)  # a variant that came back null still costs its lookup
+    assert cost["requestedQueryCost"] == 192
+    assert cost["actualQueryCost"] == 1 + 2 + 1 + lines + (2 + 1) + 2 + (2 + 1 * 3) == 20

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -18,7 +19,7 @@ from graphql import (
     validate,
 )
 
-from sandbox import Sandbox
+from sandbox import NewVariant, Sandbox
 from sandbox.api import SCHEMA
 from sandbox.resolvers import new_return_lines
 from shopify.documents import DOCUMENTS
@@ -115,6 +116,16 @@ def variables_for(name: str, sandbox: Sandbox) -> dict[str, Any]:
     if name in ("ReturnState", "ReturnApproveRequest", "ReturnDeclineRequest", "ReturnCancel"):
         requested = sandbox.store.request_return(order, lines=new_return_lines([asked]))
     sandbox.set_stock(72, 3)
+    session: Any = None
+    if name in ("OrderEditSetQuantity", "OrderEditAddVariant", "OrderEditCommit"):
+        session = sandbox.store.begin_edit(unshipped)
+        if name == "OrderEditCommit":
+            sandbox.store.set_edit_quantity(session, session.lines[0], 1, restock=True)
+    if name == "OrderEditAddVariant":
+        sandbox.add_product(
+            title="Wool beanie", variants=[NewVariant("Default Title", Decimal("18.00"), 5)], id=81
+        )
+    added = sandbox.store.products.get(81)
     table = {
         "OrdersUpdatedSince": {"first": 2, "query": since},
         "OrdersCount": {"query": since},
@@ -168,6 +179,42 @@ def variables_for(name: str, sandbox: Sandbox) -> dict[str, Any]:
         },
         "ReturnCancel": {"id": requested and requested.gid},
         "ProductVariants": {"id": "gid://shopify/Product/71"},
+        "EditableOrder": {"id": order.gid},
+        "OrderEditBegin": {"id": unshipped.gid},
+        "OrderEditSetQuantity": {
+            "id": session and session.gid,
+            "lineItemId": session and session.lines[0].gid,
+            "quantity": 1,
+            "restock": True,
+        },
+        "OrderEditAddVariant": {
+            "id": session and session.gid,
+            "variantId": added and added.variants[0].gid,
+            "quantity": 1,
+        },
+        "OrderEditCommit": {
+            "id": session and session.gid,
+            "notifyCustomer": False,
+            "staffNote": "Asked by the shopper on the order page",
+        },
+        "RefundCreate": {
+            "input": {
+                "orderId": order.gid,
+                "currency": "USD",
+                "note": "One T-shirt fewer",
+                "notify": False,
+                "transactions": [
+                    {
+                        "amount": "29.00",
+                        "gateway": "manual",
+                        "kind": "REFUND",
+                        "orderId": order.gid,
+                        "parentId": order.transactions[0].gid,
+                    }
+                ],
+            },
+            "key": "change-request-1",
+        },
     }
     if name not in table:
         pytest.fail(f"{name} is a new document: add the variables the client sends with it")
