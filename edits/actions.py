@@ -162,7 +162,7 @@ def mark_applied(*, request: ChangeRequest, result: dict[str, Any] | None = None
     if request.status == Status.APPLIED:
         return request
     request.move_to(Status.APPLIED)
-    request.applied_at = timezone.now()
+    request.applied_at = request.applied_at or timezone.now()
     request.next_attempt_at = None
     request.shopify_result = {**request.shopify_result, **(result or {})}
     request.save()

@@ -137,18 +137,24 @@ def check_payment(order_id: int) -> None:
     client = Client.for_shop(order.shop)
     state = calls.editable_order(client, order.shopify_id)
     for request in order.change_requests.filter(status=waiting):
-        if state.outstanding.amount <= 0 or state.cancelled:
+        if state.cancelled:  # nothing is owed of a cancelled order; Shopify closed its holds
+            actions.mark_applied(request=request, result={"order_cancelled": True})
+            because = WarehouseHold.Release.CANCELLED
+        elif state.outstanding.amount <= 0:
             actions.mark_paid(request=request)
-            queue.enqueue(
-                holds.release,
-                order.pk,
-                WarehouseHold.Release.PAID,
-                WarehouseHold.Reason.AWAITING_PAYMENT,
-                queue="shopify",
-                job_id=f"release-paid-{order.pk}",
-            )
-        elif timezone.now() >= datetime.fromisoformat(request.shopify_result["pay_by"]):
-            actions.mark_payment_overdue(request=request)
+            because = WarehouseHold.Release.PAID
+        else:
+            if timezone.now() >= datetime.fromisoformat(request.shopify_result["pay_by"]):
+                actions.mark_payment_overdue(request=request)
+            continue
+        queue.enqueue(
+            holds.release,
+            order.pk,
+            because,
+            WarehouseHold.Reason.AWAITING_PAYMENT,
+            queue="shopify",
+            job_id=f"release-paid-{order.pk}",
+        )
 
 
 def payments_due() -> int:

@@ -241,6 +241,10 @@ class EditedLine:
     quantity: int
     unit_price: Decimal  # after discounts, in the order's currency
 
+    @property
+    def total(self) -> Decimal:
+        return self.unit_price * self.quantity
+
 
 @dataclass(frozen=True)
 class OrderEdit:
