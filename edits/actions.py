@@ -15,7 +15,7 @@ Invariants:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -156,48 +156,119 @@ def retry(*, request: ChangeRequest, actor: Actor) -> ChangeRequest:
 
 
 @transaction.atomic
-def mark_applied(*, request: ChangeRequest, result: dict[str, Any] | None = None) -> ChangeRequest:
-    """Shopify has the change (and `result` says what became of the money, if anything)."""
-    request, order = _locked(request)
-    if request.status == Status.APPLIED:
-        return request
-    request.move_to(Status.APPLIED)
-    request.applied_at = request.applied_at or timezone.now()
-    request.next_attempt_at = None
-    request.shopify_result = {**request.shopify_result, **(result or {})}
-    request.save()
-    _log(order, request, "applied", SHOPIFY)
-    return request
+def note_result(*, request: ChangeRequest, **data: Any) -> None:
+    """Record at once what Shopify has done of the change so far (an order edit committed, the
+    payment a refund goes back to): an attempt after a lost answer, or after a worker's crash,
+    goes on from there instead of doing it again."""
+    locked, _order = _locked(request)
+    locked.shopify_result = {**locked.shopify_result, **data}
+    locked.save(update_fields=["shopify_result", "updated_at"])
+    request.shopify_result = locked.shopify_result
 
 
 @transaction.atomic
-def mark_awaiting_payment(*, request: ChangeRequest, result: dict[str, Any]) -> ChangeRequest:
-    """Shopify has the change, and the order owes the difference (`result`: how much, where to
-    pay it): the warehouse waits until it is paid."""
+def mark_applied(*, request: ChangeRequest, result: dict[str, Any] | None = None) -> ChangeRequest:
+    """Shopify has the change; `result` says what became of the money, if anything. An order
+    that now owes a difference ("to_pay") waits for the shopper's payment; a refund Shopify
+    refused ("refund_failed") goes to the agents."""
     request, order = _locked(request)
-    if not request.can_move_to(Status.AWAITING_PAYMENT):
+    result = result or {}
+    if not request.can_move_to(Status.AWAITING_PAYMENT if "to_pay" in result else Status.APPLIED):
         return request
-    request.move_to(Status.AWAITING_PAYMENT)
-    request.applied_at = timezone.now()
+    return _made(request, order, result)
+
+
+def _made(request: ChangeRequest, order: Order, result: dict[str, Any]) -> ChangeRequest:
+    waiting = "to_pay" in result
+    request.move_to(Status.AWAITING_PAYMENT if waiting else Status.APPLIED)
+    request.applied_at = request.applied_at or timezone.now()
     request.next_attempt_at = None
-    policy = EditPolicy.for_shop(order.shop)
-    pay_by = request.applied_at + timedelta(hours=policy.items_payment_hours)
-    request.shopify_result = {**result, "pay_by": pay_by.isoformat()}
+    request.shopify_result = {**request.shopify_result, **result}
     request.save()
-    _log(order, request, "awaiting_payment", SHOPIFY, to_pay=result.get("to_pay"))
+    if waiting:
+        _log(order, request, "awaiting_payment", SHOPIFY, to_pay=result["to_pay"])
+    else:
+        _log(order, request, "applied", SHOPIFY)
+    if result.get("refund_failed"):
+        _log(order, request, "refund_failed", SYSTEM, code=result["refund_failed"])
     return request
+
+
+def _awaiting_payment(request: ChangeRequest) -> tuple[ChangeRequest, Order]:
+    request, order = _locked(request)
+    if request.status != Status.AWAITING_PAYMENT:
+        raise WrongState(request, Status.APPLIED)
+    request.move_to(Status.APPLIED)
+    return request, order
+
+
+def _release_payment_hold(order: Order, because: str) -> None:
+    """After commit: the warehouse need not wait for the payment any more."""
+    transaction.on_commit(
+        lambda: queue.enqueue(
+            holds.release,
+            order.pk,
+            because,
+            WarehouseHold.Reason.AWAITING_PAYMENT,
+            queue="shopify",
+            job_id=f"release-paid-{order.pk}",
+        )
+    )
 
 
 @transaction.atomic
 def mark_paid(*, request: ChangeRequest) -> ChangeRequest:
-    """Shopify says the order owes nothing any more."""
-    request, order = _locked(request)
-    if request.status != Status.AWAITING_PAYMENT:
-        return request
-    request.move_to(Status.APPLIED)
+    """Shopify says the order owes nothing any more, and was paid since the change: the
+    warehouse may go on."""
+    request, order = _awaiting_payment(request)
     request.shopify_result = {**request.shopify_result, "paid": True}
     request.save()
     _log(order, request, "paid", SHOPPER)
+    _release_payment_hold(order, WarehouseHold.Release.PAID)
+    return request
+
+
+@transaction.atomic
+def mark_payment_closed(*, request: ChangeRequest, because: str) -> ChangeRequest:
+    """Nothing is owed any more, but nobody paid: the order was cancelled (`because` is
+    "order_cancelled"), or the shop changed the order or its payment in Shopify
+    ("no_longer_owed"). No "paid" email; agents see why."""
+    request, order = _awaiting_payment(request)
+    request.shopify_result = {**request.shopify_result, "payment_closed": because}
+    request.save()
+    _log(order, request, "payment_closed", SYSTEM, because=because)
+    cancelled = because == "order_cancelled"
+    _release_payment_hold(
+        order,
+        WarehouseHold.Release.CANCELLED if cancelled else WarehouseHold.Release.NO_LONGER_OWED,
+    )
+    return request
+
+
+@transaction.atomic
+def settle_payment(*, request: ChangeRequest, actor: Actor) -> ChangeRequest:
+    """An agent settles the difference (paid another way, or waived): the change is done and
+    the warehouse may go on."""
+    request, order = _awaiting_payment(request)
+    request.shopify_result = {**request.shopify_result, "settled_by": actor.key}
+    request.save()
+    _log(order, request, "payment_settled", actor)
+    _release_payment_hold(order, WarehouseHold.Release.SETTLED)
+    return request
+
+
+@transaction.atomic
+def mark_refund_made(*, request: ChangeRequest, actor: Actor) -> ChangeRequest:
+    """An agent made, in Shopify's admin, the refund Shopify refused to the portal."""
+    request, order = _locked(request)
+    result = request.shopify_result
+    if request.status != Status.APPLIED or not result.get("refund_failed"):
+        raise WrongState(request, Status.APPLIED)
+    if result.get("refund_made_by"):
+        return request
+    request.shopify_result = {**result, "refund_made_by": actor.key}
+    request.save()
+    _log(order, request, "refund_made", actor)
     return request
 
 
@@ -224,6 +295,11 @@ def mark_failed(
     request, order = _locked(request)
     if request.status != Status.QUEUED:
         return request
+    if request.shopify_result.get("committed"):
+        # Shopify has the change: what failed came after it (the hold, the refund). The change
+        # stands, and its money is the agents' business.
+        result = kinds.get(request.kind).unsettled(request, code)
+        return _made(request, order, {**result, "settle_failed": detail[:500] or code})
     request.move_to(Status.FAILED)
     request.record_failure(code, detail)
     request.refused_fields = list(fields)

@@ -6,8 +6,6 @@ the same lock, rule and audit trail apply whoever acts.
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
@@ -21,43 +19,13 @@ from django.utils.translation import ngettext
 from edits import actions, kinds
 from edits.kinds.base import ChangeKind
 from edits.models import ChangeRequest, EditPolicy
-from orders import formatting
 from orders.actors import Actor
 from orders.admin import audit_log
 from orders.requests import WrongState
 
 
-def compared(change: ChangeRequest) -> list[tuple[str, object, object]]:
-    """(what, before, after) rows for agents. An item change compares the order's lines and
-    total; the other kinds, the fields that differ."""
-    if change.kind != "items":
-        return change.changed_fields()
-    quote = change.after.get("quote", {})
-    currency = quote.get("currency", change.order.currency)
-    before = "; ".join(
-        f"{line['quantity']} × {line['title']} {line.get('variant_title') or ''}".strip()
-        for line in change.before.get("lines", [])
-        if line.get("quantity")
-    )
-    after = "; ".join(
-        f"{line['quantity']} × {line['title']} {line.get('variant_title') or ''}".strip()
-        for line in quote.get("lines", [])
-    )
-    money = [
-        (
-            str(_("total")),
-            formatting.money(Decimal(quote.get("original_total") or "0"), currency),
-            formatting.money(Decimal(quote.get("total") or "0"), currency),
-        )
-    ]
-    result = change.shopify_result
-    if result.get("to_pay"):
-        money.append((str(_("to pay")), "", formatting.money(Decimal(result["to_pay"]), currency)))
-    if result.get("refunded"):
-        money.append(
-            (str(_("refunded")), "", formatting.money(Decimal(result["refunded"]), currency))
-        )
-    return [(str(_("items")), before, after), *money]
+def _shown(value: object) -> object:
+    return "–" if value is None or value == "" else value
 
 
 def kind_fieldset(kind: ChangeKind) -> tuple[str, dict[str, list[str]]]:
@@ -106,6 +74,7 @@ class QueueFilter(admin.SimpleListFilter):
             ("failed", _("Failed")),
             ("payment", _("Waiting for the shopper's payment")),
             ("overdue", _("Payment overdue")),
+            ("refund", _("Refund not made")),
             ("open", _("Open (approval or being applied)")),
         ]
 
@@ -118,6 +87,9 @@ class QueueFilter(admin.SimpleListFilter):
             "overdue": queryset.filter(
                 status=status.AWAITING_PAYMENT, shopify_result__overdue=True
             ),
+            "refund": queryset.filter(
+                status=status.APPLIED, shopify_result__has_key="refund_failed"
+            ).exclude(shopify_result__has_key="refund_made_by"),
             "open": queryset.filter(status__in=ChangeRequest.OPEN),
         }.get(self.value(), queryset)
 
@@ -135,7 +107,13 @@ class ChangeRequestAdmin(admin.ModelAdmin):
     search_fields = ["order__name", "order__email"]
     list_select_related = ["order"]
     date_hierarchy = "created_at"
-    actions = ["approve_selected", "reject_selected", "retry_selected"]
+    actions = [
+        "approve_selected",
+        "reject_selected",
+        "retry_selected",
+        "settle_payment_selected",
+        "refund_made_selected",
+    ]
     readonly_fields = [
         "order_link",
         "kind",
@@ -172,7 +150,10 @@ class ChangeRequestAdmin(admin.ModelAdmin):
         rows = format_html_join(
             "",
             "<tr><th>{}</th><td>{}</td><td><strong>{}</strong></td></tr>",
-            ((field, old or "–", new or "–") for field, old, new in compared(change)),
+            (
+                (field, _shown(old), _shown(new))
+                for field, old, new in kinds.get(change.kind).compare(change)
+            ),
         )
         return format_html(
             "<table><thead><tr><th></th><th>{}</th><th>{}</th></tr></thead>"
@@ -251,4 +232,32 @@ class ChangeRequestAdmin(admin.ModelAdmin):
             queryset,
             lambda change: actions.retry(request=change, actor=Actor.agent(request.user)),
             lambda n: ngettext("%(count)s change sent again.", "%(count)s changes sent again.", n),
+        )
+
+    @admin.action(
+        description=_("Settle the difference: paid another way or waived"), permissions=["change"]
+    )
+    def settle_payment_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._each(
+            request,
+            queryset,
+            lambda change: actions.settle_payment(request=change, actor=Actor.agent(request.user)),
+            lambda n: ngettext(
+                "%(count)s difference settled: the warehouse may go on.",
+                "%(count)s differences settled: the warehouse may go on.",
+                n,
+            ),
+        )
+
+    @admin.action(description=_("The refund was made in Shopify's admin"), permissions=["change"])
+    def refund_made_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._each(
+            request,
+            queryset,
+            lambda change: actions.mark_refund_made(
+                request=change, actor=Actor.agent(request.user)
+            ),
+            lambda n: ngettext(
+                "%(count)s refund recorded as made.", "%(count)s refunds recorded as made.", n
+            ),
         )

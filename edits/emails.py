@@ -20,6 +20,7 @@ SUBJECTS = {
     "by_shop": _("The shop had already made your change to order %(name)s"),
     "awaiting_payment": _("Please pay the difference for order %(name)s"),
     "paid": _("Thank you: the difference for order %(name)s is paid"),
+    "refund_made": _("Your refund for order %(name)s was made"),
 }
 
 

@@ -25,6 +25,11 @@ STEPS = {
     ),
     "paid": (_("Difference paid"), _("You paid the difference")),
     "payment_overdue": (_("The difference was not paid in time"), None),
+    "payment_closed": (_("The difference is no longer owed, and was not paid"), None),
+    "payment_settled": (_("An agent settled the difference"), None),
+    # Item changes that make the order cheaper.
+    "refund_failed": (_("The refund could not be made: an agent makes it"), None),
+    "refund_made": (_("An agent made the refund"), _("Your refund was made")),
 }
 
 
@@ -46,7 +51,5 @@ CONFIRMED = events.register(
     staff=_("The shopper confirmed the order"),
     shopper=_("You confirmed that everything is right"),
 )
-HOLD_PLACED = events.register(
-    "edits.hold.placed", staff=_("The warehouse was asked to wait for the address window")
-)
+HOLD_PLACED = events.register("edits.hold.placed", staff=_("The warehouse was asked to wait"))
 HOLD_RELEASED = events.register("edits.hold.released", staff=_("The warehouse may go on"))

@@ -62,7 +62,7 @@ def place(order_id: int) -> int:
 
 def hold_for_payment(client: Client, order: Order) -> int:
     """The order owes the difference of an item change: the warehouse waits for the payment.
-    Returns how many holds were placed."""
+    Returns how many fulfilment orders are held for it (placed now or before)."""
     return _hold(
         order,
         Reason.AWAITING_PAYMENT,
@@ -79,36 +79,47 @@ def _hold(
     until: datetime | None = None,
     client: Client | None = None,
 ) -> int:
-    if order.warehouse_holds.filter(reason=reason, released_at=None).exists():
-        return 0
-    client = client or Client.for_shop(order.shop)
+    """Hold each fulfilment order the warehouse has not started, for `reason`, once: one we hold
+    for it already is left as it is, and one Shopify shows held under our handle (a hold whose
+    answer was lost) is recorded, not held again. Returns how many are held for `reason`."""
     handle, shopify_reason = HANDLES[reason]
+    ours = set(
+        order.warehouse_holds.filter(reason=reason, released_at=None).values_list(
+            "fulfillment_order_gid", flat=True
+        )
+    )
+    client = client or Client.for_shop(order.shop)
     state = calls.order_state(client, order.shopify_id)
-    placed = 0
-    for fulfillment_order in state.open_fulfillment_orders:
-        try:
-            hold = calls.hold_fulfillment_order(
-                client, fulfillment_order, handle=handle, reason=shopify_reason, note=note
-            )
-        except UserErrors as refused:  # already held by us, not holdable any more
-            logger.info("%s not held: %s", order.name, refused)
+    held = 0
+    for fulfillment_order in state.holdable():
+        if fulfillment_order.id in ours:
+            held += 1
             continue
+        hold = fulfillment_order.holds.get(handle)
+        if hold is None:
+            try:
+                hold = calls.hold_fulfillment_order(
+                    client, fulfillment_order.id, handle=handle, reason=shopify_reason, note=note
+                )
+            except UserErrors as refused:  # started meanwhile: not holdable any more
+                logger.info("%s not held: %s", order.name, refused)
+                continue
         try:
             with transaction.atomic():
                 WarehouseHold.objects.create(
                     order=order,
                     reason=reason,
-                    fulfillment_order_gid=fulfillment_order,
+                    fulfillment_order_gid=fulfillment_order.id,
                     hold_gid=hold,
                     release_due_at=until,
                 )
                 order.log(events.HOLD_PLACED, actor=SYSTEM, reason=reason)
         except IntegrityError:
-            continue  # a concurrent job recorded it first
-        placed += 1
-    if placed:
+            pass  # a concurrent job recorded it first
+        held += 1
+    if held > len(ours):
         order.bump_revision()  # the order page says why the warehouse waits
-    return placed
+    return held
 
 
 def release(order_id: int, because: str, reason: str = Reason.ADDRESS_WINDOW) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -40,7 +41,7 @@ def deliver(client: Client, request: ChangeRequest) -> None:
     conflict = kind.conflict(request, state)
     if conflict:
         raise outbox.Conflict(conflict)
-    kind.send(client, request)
+    kind.send(client, request, state)
     settle(client, request, policy)
 
 
@@ -88,11 +89,9 @@ def settle(client: Client, request: ChangeRequest, policy: EditPolicy) -> None:
             sync.refresh_order(order.shop, order.shopify_id, client=client)
         except ShopifyError as error:  # the orders/updated webhook brings it a little later
             logger.info("%s not re-read after its change: %s", order.name, error)
-    money = kind.settle_money(client, request)
-    if "to_pay" in money:
-        actions.mark_awaiting_payment(request=request, result=money)
-    else:
-        actions.mark_applied(request=request, result=money)
+    request = actions.mark_applied(request=request, result=kind.settle_money(client, request))
+    if request.status == ChangeRequest.Status.AWAITING_PAYMENT:  # paid already, perhaps
+        queue.enqueue(check_payment, order.pk, queue="shopify", job_id=f"payment-{order.pk}")
     if policy.applied_tags:
         try:
             calls.add_tags(client, order.shopify_id, policy.applied_tags)
@@ -128,33 +127,24 @@ def recheck_waiting(order_id: int) -> None:
 
 
 def check_payment(order_id: int) -> None:
-    """An order whose item change waits for the difference: has Shopify been paid? Then the
-    warehouse may go on. Past the policy's time, an agent takes it from here."""
+    """An order whose item change waits for the difference: has Shopify been paid since? Then
+    the warehouse may go on. Owing nothing without a payment (the order cancelled, or changed by
+    the shop) closes the wait without thanks. Past the policy's time, an agent takes it."""
     order = Order.objects.select_related("shop").filter(pk=order_id, shop__is_active=True).first()
     waiting = ChangeRequest.Status.AWAITING_PAYMENT
     if order is None or not order.change_requests.filter(status=waiting).exists():
         return
-    client = Client.for_shop(order.shop)
-    state = calls.editable_order(client, order.shopify_id)
+    state = calls.editable_order(Client.for_shop(order.shop), order.shopify_id)
     for request in order.change_requests.filter(status=waiting):
+        received_before = Decimal(request.shopify_result.get("received_before") or "0")
         if state.cancelled:  # nothing is owed of a cancelled order; Shopify closed its holds
-            actions.mark_applied(request=request, result={"order_cancelled": True})
-            because = WarehouseHold.Release.CANCELLED
-        elif state.outstanding.amount <= 0:
+            actions.mark_payment_closed(request=request, because="order_cancelled")
+        elif state.outstanding.amount <= 0 and state.received.amount > received_before:
             actions.mark_paid(request=request)
-            because = WarehouseHold.Release.PAID
-        else:
-            if timezone.now() >= datetime.fromisoformat(request.shopify_result["pay_by"]):
-                actions.mark_payment_overdue(request=request)
-            continue
-        queue.enqueue(
-            holds.release,
-            order.pk,
-            because,
-            WarehouseHold.Reason.AWAITING_PAYMENT,
-            queue="shopify",
-            job_id=f"release-paid-{order.pk}",
-        )
+        elif state.outstanding.amount <= 0:
+            actions.mark_payment_closed(request=request, because="no_longer_owed")
+        elif timezone.now() >= datetime.fromisoformat(request.shopify_result["pay_by"]):
+            actions.mark_payment_overdue(request=request)
 
 
 def payments_due() -> int:

@@ -88,8 +88,10 @@ class EditPolicy(models.Model):
         max_length=255, default="Cancelled by the customer in the order portal", blank=True
     )
 
+    # Off until the merchant switches it on: an item change moves money (a payment to collect,
+    # a refund), which a shop should choose knowingly.
     items_enabled = models.BooleanField(
-        _("item changes (sizes, colours, quantities)"), default=True
+        _("item changes (sizes, colours, quantities)"), default=False
     )
     items_window_minutes = models.PositiveIntegerField(
         _("item changes window (minutes after the order)"), default=12 * 60
@@ -298,6 +300,8 @@ class WarehouseHold(models.Model):
         CONFIRMED = "confirmed", _("the shopper confirmed the order")
         CANCELLED = "cancelled", _("the order was cancelled")
         PAID = "paid", _("the difference was paid")
+        NO_LONGER_OWED = "no_longer_owed", _("the difference is no longer owed")
+        SETTLED = "settled", _("an agent settled the difference")
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="warehouse_holds")
     reason = models.CharField(max_length=24, choices=Reason, default=Reason.ADDRESS_WINDOW)

@@ -19,6 +19,7 @@ import requests
 from django.conf import settings
 from django.utils import timezone
 
+from edits.models import EditPolicy
 from orders.models import Shop
 from shopify import credentials, subscriptions, sync
 from shopify.client import Client, ShopifyError, new_session
@@ -83,6 +84,11 @@ def connect() -> Shop:
             "sealed_previous_client_secret": "",
         },
     )
+    # The demo shows every change a shopper can make: item changes too, which a real shop
+    # switches on itself.
+    policy = EditPolicy.for_shop(shop)
+    policy.items_enabled = True
+    policy.save()
     return shop
 
 

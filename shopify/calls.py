@@ -45,7 +45,23 @@ class OrderState:
     email: str
     phone: str
     shipping_address: dict[str, str]  # the mirror's REST keys
-    open_fulfillment_orders: tuple[str, ...]  # ids of those the warehouse has not started
+    fulfillment_orders: tuple[FulfillmentOrderState, ...]
+
+    def holdable(self) -> tuple[FulfillmentOrderState, ...]:
+        """The fulfilment orders the warehouse has not started: those a hold keeps waiting."""
+        return tuple(fo for fo in self.fulfillment_orders if fo.status in HOLDABLE)
+
+
+# A fulfilment order not yet started: open, scheduled (a pre-order, a subscription), or held by
+# someone (holds stack: each app's and the merchant's, released one by one).
+HOLDABLE = {"OPEN", "SCHEDULED", "ON_HOLD"}
+
+
+@dataclass(frozen=True)
+class FulfillmentOrderState:
+    id: str
+    status: str
+    holds: dict[str, str]  # the holds on it: handle -> hold id (holds without a handle left out)
 
 
 def order_state(client: Client, order_id: int) -> OrderState:
@@ -60,10 +76,17 @@ def order_state(client: Client, order_id: int) -> OrderState:
         email=node.get("email") or "",
         phone=node.get("phone") or "",
         shipping_address={key: address.get(name) or "" for key, name in ADDRESS_FIELDS},
-        open_fulfillment_orders=tuple(
-            fo["id"]
+        fulfillment_orders=tuple(
+            FulfillmentOrderState(
+                id=fo["id"],
+                status=fo.get("status") or "",
+                holds={
+                    hold["handle"]: hold["id"]
+                    for hold in fo.get("fulfillmentHolds") or []
+                    if hold.get("handle")
+                },
+            )
             for fo in (node.get("fulfillmentOrders") or {}).get("nodes") or []
-            if fo.get("status") == "OPEN"
         ),
     )
 
@@ -188,7 +211,6 @@ class OrderLine:
 
     id: int
     quantity: int  # Shopify's currentQuantity: what is still ordered
-    unfulfilled: int
     variant_id: int | None
 
 
@@ -199,12 +221,19 @@ class Transaction:
     status: str  # SUCCESS, PENDING, FAILURE...
     gateway: str
     amount: Money
+    parent_id: str = ""  # what a capture captures, what a refund refunds
+
+
+# Paid, and what was paid not all refunded: an order a change may make dearer or cheaper. An
+# authorised, pending or partly paid order owes its own balance first; an edit would mix the two.
+SETTLED = {"PAID", "PARTIALLY_REFUNDED"}
 
 
 @dataclass(frozen=True)
 class EditableOrder:
     """An order about to be edited: whether Shopify lets it be, how far fulfilment has gone,
-    its lines now, what it owes (negative: owed back), and how it was paid."""
+    its lines now, its payment (what was received, what it owes; negative: owed back), and the
+    transactions a refund goes back to."""
 
     cancelled: bool
     warehouse_started: bool
@@ -212,19 +241,32 @@ class EditableOrder:
     delivered: bool
     editable: bool
     not_editable_because: tuple[str, ...]
+    financial_status: str  # Shopify's displayFinancialStatus
+    received: Money
     outstanding: Money
     payment_url: str
     lines: dict[int, OrderLine]
     transactions: tuple[Transaction, ...]
 
     @property
-    def refundable_payment(self) -> Transaction | None:
-        """The payment a refund goes back to: the first successful sale or capture."""
+    def settled(self) -> bool:
+        """Paid in full and owing nothing: a change's difference is then the whole balance."""
+        return self.financial_status in SETTLED and self.outstanding.amount == 0
+
+    def payment_for(self, amount: Decimal) -> Transaction | None:
+        """The payment a refund of `amount` goes back to: the first successful sale or capture
+        with that much left after its refunds; none when no single payment has it."""
+        refunded: dict[str, Decimal] = {}
+        for t in self.transactions:
+            if t.kind == "REFUND" and t.status == "SUCCESS" and t.parent_id:
+                refunded[t.parent_id] = refunded.get(t.parent_id, Decimal(0)) + t.amount.amount
         return next(
             (
                 t
                 for t in self.transactions
-                if t.kind in ("SALE", "CAPTURE") and t.status == "SUCCESS"
+                if t.kind in ("SALE", "CAPTURE")
+                and t.status == "SUCCESS"
+                and t.amount.amount - refunded.get(t.id, Decimal(0)) >= amount
             ),
             None,
         )
@@ -232,7 +274,7 @@ class EditableOrder:
 
 @dataclass(frozen=True)
 class EditedLine:
-    """A line of an order edit, as Shopify calculates it."""
+    """A line an order edit changed or added, as Shopify calculates it."""
 
     line_id: int | None  # the order's line it is; None for a line the edit adds
     variant_id: int | None
@@ -252,10 +294,9 @@ class OrderEdit:
 
     id: str  # what `commit_edit` commits
     original_total: Money  # the order's total before the edit
-    subtotal: Money
     total: Money
     outstanding: Money  # what the order would owe; negative: owed back
-    lines: tuple[EditedLine, ...]
+    lines: tuple[EditedLine, ...]  # the lines changed or added, in the order staged
 
     @property
     def difference(self) -> Decimal:
@@ -267,6 +308,8 @@ class OrderEdit:
 class Addition:
     variant_id: int
     quantity: int
+    discount: Decimal = Decimal(0)  # off each unit, in the order's currency
+    discount_note: str = ""
 
 
 def editable_order(client: Client, order_id: int) -> EditableOrder:
@@ -274,18 +317,19 @@ def editable_order(client: Client, order_id: int) -> EditableOrder:
     if node is None:
         raise Permanent(f"order {order_id} no longer exists in Shopify")
     lines = {}
-    for line in (node.get("lineItems") or {}).get("nodes") or []:
+    for line in _nodes(node, "lineItems"):
         number = gid_number(line["id"]) or 0
         lines[number] = OrderLine(
             id=number,
             quantity=int(line.get("currentQuantity") or 0),
-            unfulfilled=int(line.get("unfulfilledQuantity") or 0),
             variant_id=gid_number((line.get("variant") or {}).get("id")),
         )
     return EditableOrder(
         **_progress(node),
         editable=bool(node.get("merchantEditable")),
         not_editable_because=tuple(node.get("merchantEditableErrors") or ()),
+        financial_status=node.get("displayFinancialStatus") or "",
+        received=_money(node.get("totalReceivedSet")),
         outstanding=_money(node.get("totalOutstandingSet")),
         payment_url=(node.get("paymentCollectionDetails") or {}).get(
             "additionalPaymentCollectionUrl"
@@ -299,6 +343,7 @@ def editable_order(client: Client, order_id: int) -> EditableOrder:
                 status=t.get("status") or "",
                 gateway=t.get("gateway") or "",
                 amount=_money(t.get("amountSet")),
+                parent_id=(t.get("parentTransaction") or {}).get("id") or "",
             )
             for t in node.get("transactions") or []
         ),
@@ -314,72 +359,76 @@ def stage_edit(
     restock: bool = True,
 ) -> OrderEdit:
     """Begin an edit and stage the changes: each line's new quantity (0 removes it), and the
-    variants added. Nothing changes until `commit_edit`; an edit never committed is forgotten.
-    A swap is both: the old line to 0, the new variant added."""
-    node = _payload(
+    variants added (with their discount per unit, if any). Nothing changes until
+    `commit_edit`; an edit never committed is forgotten. A swap is both: the old line to 0,
+    the new variant added."""
+    node = _staged(
         client.mutate(
             documents.ORDER_EDIT_BEGIN, {"id": gid("Order", order_id)}, payload="orderEditBegin"
         )
     )
-    edit_id = node["id"]
-    original_total = _money(node.get("totalPriceSet"))
+    edit_id, original_total = node["id"], _money(node.get("totalPriceSet"))
+    lines: list[EditedLine] = []
     for line_id, quantity in quantities.items():
-        node = _payload(
-            client.mutate(
-                documents.ORDER_EDIT_SET_QUANTITY,
-                {
-                    "id": edit_id,
-                    "lineItemId": gid("CalculatedLineItem", line_id),
-                    "quantity": quantity,
-                    "restock": restock,
-                },
-                payload="orderEditSetQuantity",
-            )
+        result = client.mutate(
+            documents.ORDER_EDIT_SET_QUANTITY,
+            {
+                "id": edit_id,
+                "lineItemId": gid("CalculatedLineItem", line_id),
+                "quantity": quantity,
+                "restock": restock,
+            },
+            payload="orderEditSetQuantity",
         )
+        node = _staged(result)
+        lines.append(_edited_line(result.get("calculatedLineItem") or {}, line_id=line_id))
     for addition in additions:
-        node = _payload(
-            client.mutate(
-                documents.ORDER_EDIT_ADD_VARIANT,
+        result = client.mutate(
+            documents.ORDER_EDIT_ADD_VARIANT,
+            {
+                "id": edit_id,
+                "variantId": gid("ProductVariant", addition.variant_id),
+                "quantity": addition.quantity,
+            },
+            payload="orderEditAddVariant",
+        )
+        node = _staged(result)
+        added = result.get("calculatedLineItem") or {}
+        if addition.discount > 0 and added.get("id"):
+            result = client.mutate(
+                documents.ORDER_EDIT_ADD_LINE_ITEM_DISCOUNT,
                 {
                     "id": edit_id,
-                    "variantId": gid("ProductVariant", addition.variant_id),
-                    "quantity": addition.quantity,
+                    "lineItemId": added["id"],
+                    "discount": {
+                        "fixedValue": {
+                            "amount": str(addition.discount),
+                            "currencyCode": original_total.currency,
+                        },
+                        "description": addition.discount_note[:255] or None,
+                    },
                 },
-                payload="orderEditAddVariant",
+                payload="orderEditAddLineItemDiscount",
             )
-        )
+            node = _staged(result)
+            added = result.get("calculatedLineItem") or added
+        lines.append(_edited_line(added, line_id=None))
     return OrderEdit(
         id=edit_id,
         original_total=original_total,
-        subtotal=_money(node.get("subtotalPriceSet")),
         total=_money(node.get("totalPriceSet")),
         outstanding=_money(node.get("totalOutstandingSet")),
-        lines=tuple(
-            [_edited_line(line, added=False) for line in _nodes(node, "lineItems")]
-            + [_edited_line(line, added=True) for line in _nodes(node, "addedLineItems")]
-        ),
+        lines=tuple(lines),
     )
 
 
-@dataclass(frozen=True)
-class Committed:
-    outstanding: Money  # what the order owes now; negative: owed back (a commit never refunds)
-    payment_url: str  # Shopify's page where the shopper pays what is owed, if anything
-
-
-def commit_edit(client: Client, edit_id: str, *, notify: bool, staff_note: str) -> Committed:
-    result = client.mutate(
+def commit_edit(client: Client, edit_id: str, *, notify: bool, staff_note: str) -> None:
+    """Make the staged edit the order. It moves no money: what the order then owes is paid on
+    Shopify's payment page, what it is owed is refunded (`refund`)."""
+    client.mutate(
         documents.ORDER_EDIT_COMMIT,
         {"id": edit_id, "notifyCustomer": notify, "staffNote": staff_note[:255] or None},
         payload="orderEditCommit",
-    )
-    order = result.get("order") or {}
-    return Committed(
-        outstanding=_money(order.get("totalOutstandingSet")),
-        payment_url=(order.get("paymentCollectionDetails") or {}).get(
-            "additionalPaymentCollectionUrl"
-        )
-        or "",
     )
 
 
@@ -420,7 +469,7 @@ def refund(
     return _money((result.get("refund") or {}).get("totalRefundedSet"))
 
 
-def _payload(result: dict[str, Any]) -> dict[str, Any]:
+def _staged(result: dict[str, Any]) -> dict[str, Any]:
     """The calculated order of a staging mutation's answer."""
     node = result.get("calculatedOrder")
     if not node:
@@ -432,9 +481,9 @@ def _nodes(node: dict[str, Any], connection: str) -> list[dict[str, Any]]:
     return (node.get(connection) or {}).get("nodes") or []
 
 
-def _edited_line(line: dict[str, Any], *, added: bool) -> EditedLine:
+def _edited_line(line: dict[str, Any], *, line_id: int | None) -> EditedLine:
     return EditedLine(
-        line_id=None if added else gid_number(line["id"]),
+        line_id=line_id,
         variant_id=gid_number((line.get("variant") or {}).get("id")),
         title=line.get("title") or "",
         variant_title=line.get("variantTitle") or "",
@@ -685,6 +734,11 @@ class Variant:
     price: Decimal  # in the shop's currency: Shopify's `ProductVariant.price`
     available: bool
     options: dict[str, str] = field(default_factory=dict)
+    # Units Shopify may still sell; None: no limit (it sells past zero, or stock is not tracked).
+    stock: int | None = None
+
+    def can_sell(self, quantity: int) -> bool:
+        return self.available and (self.stock is None or quantity <= self.stock)
 
 
 def product_variants(client: Client, product_id: int) -> list[Variant]:
@@ -703,4 +757,16 @@ def _variants(product: dict[str, Any]) -> Iterator[Variant]:
             price=Decimal(str(node["price"])),
             available=bool(node["availableForSale"]),
             options={o["name"]: o["value"] for o in node.get("selectedOptions") or []},
+            stock=_stock(node),
         )
+
+
+def _stock(variant: dict[str, Any]) -> int | None:
+    """How many Shopify may still sell of a variant. A variant that sells past zero has no
+    limit; so has one for sale with nothing in stock (its stock is not tracked)."""
+    quantity = variant.get("inventoryQuantity")
+    if variant.get("inventoryPolicy") == "CONTINUE" or quantity is None:
+        return None
+    if variant.get("availableForSale") and int(quantity) <= 0:
+        return None
+    return max(int(quantity), 0)

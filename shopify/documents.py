@@ -181,7 +181,7 @@ query OrderState($id: ID!) {
       firstName lastName company address1 address2 city province provinceCode zip country
       countryCodeV2 phone
     }
-    fulfillmentOrders(first: 10) { nodes { id status } }
+    fulfillmentOrders(first: 10) { nodes { id status fulfillmentHolds { id handle } } }
     fulfillments(first: 10) { status displayStatus deliveredAt }
   }
 }
@@ -371,9 +371,10 @@ query EditableOrder($id: ID!) {
     merchantEditable
     merchantEditableErrors
     totalOutstandingSet { presentmentMoney { amount currencyCode } }
+    totalReceivedSet { presentmentMoney { amount currencyCode } }
     paymentCollectionDetails { additionalPaymentCollectionUrl }
-    lineItems(first: 50) {
-      nodes { id currentQuantity unfulfilledQuantity variant { id } }
+    lineItems(first: 250) {
+      nodes { id currentQuantity variant { id } }
     }
     fulfillmentOrders(first: 10) { nodes { id status } }
     fulfillments(first: 10) { status displayStatus deliveredAt }
@@ -382,6 +383,7 @@ query EditableOrder($id: ID!) {
       kind
       status
       gateway
+      parentTransaction { id }
       amountSet { presentmentMoney { amount currencyCode } }
     }
   }
@@ -389,47 +391,40 @@ query EditableOrder($id: ID!) {
 """
 
 # What an edit makes of the order, as Shopify calculates it (prices for the order's market,
-# taxes, discounts): the lines as they will be, the new total and what will be owed (negative:
-# owed back). Every staging mutation answers with it.
-CALCULATED_ORDER_FIELDS = """
-fragment CalculatedOrderFields on CalculatedOrder {
+# taxes, discounts): each staging mutation answers with the line it changed or added and the
+# order's new total and balance (negative: owed back). The lines are read one by one, from the
+# answers, so an order of hundreds of lines costs what its changed lines cost.
+CALCULATED_TOTALS = """
+fragment CalculatedTotals on CalculatedOrder {
   id
-  subtotalPriceSet { presentmentMoney { amount currencyCode } }
   totalPriceSet { presentmentMoney { amount currencyCode } }
   totalOutstandingSet { presentmentMoney { amount currencyCode } }
-  lineItems(first: 50) {
-    nodes {
-      id
-      quantity
-      title
-      variantTitle
-      variant { id }
-      discountedUnitPriceSet { presentmentMoney { amount } }
-    }
-  }
-  addedLineItems(first: 50) {
-    nodes {
-      id
-      quantity
-      title
-      variantTitle
-      variant { id }
-      discountedUnitPriceSet { presentmentMoney { amount } }
-    }
-  }
 }
 """
+CALCULATED_FIELDS = (
+    CALCULATED_TOTALS
+    + """
+fragment CalculatedLine on CalculatedLineItem {
+  id
+  quantity
+  title
+  variantTitle
+  variant { id }
+  discountedUnitPriceSet { presentmentMoney { amount } }
+}
+"""
+)
 
 ORDER_EDIT_BEGIN = (
     """
 mutation OrderEditBegin($id: ID!) {
   orderEditBegin(id: $id) {
-    calculatedOrder { ...CalculatedOrderFields }
+    calculatedOrder { ...CalculatedTotals }
     userErrors { field message }
   }
 }
 """
-    + CALCULATED_ORDER_FIELDS
+    + CALCULATED_TOTALS
 )
 
 ORDER_EDIT_SET_QUANTITY = (
@@ -441,24 +436,45 @@ mutation OrderEditSetQuantity(
   $restock: Boolean
 ) {
   orderEditSetQuantity(id: $id, lineItemId: $lineItemId, quantity: $quantity, restock: $restock) {
-    calculatedOrder { ...CalculatedOrderFields }
+    calculatedLineItem { ...CalculatedLine }
+    calculatedOrder { ...CalculatedTotals }
     userErrors { field message }
   }
 }
 """
-    + CALCULATED_ORDER_FIELDS
+    + CALCULATED_FIELDS
 )
 
 ORDER_EDIT_ADD_VARIANT = (
     """
 mutation OrderEditAddVariant($id: ID!, $variantId: ID!, $quantity: Int!) {
   orderEditAddVariant(id: $id, variantId: $variantId, quantity: $quantity, allowDuplicates: false) {
-    calculatedOrder { ...CalculatedOrderFields }
+    calculatedLineItem { ...CalculatedLine }
+    calculatedOrder { ...CalculatedTotals }
     userErrors { field message }
   }
 }
 """
-    + CALCULATED_ORDER_FIELDS
+    + CALCULATED_FIELDS
+)
+
+# A line's discount in the edit: a swapped line keeps what the shopper paid for one unit (the
+# new variant gets the old line's discount, per unit, as Shopify applies a fixed line discount).
+ORDER_EDIT_ADD_LINE_ITEM_DISCOUNT = (
+    """
+mutation OrderEditAddLineItemDiscount(
+  $id: ID!
+  $lineItemId: ID!
+  $discount: OrderEditAppliedDiscountInput!
+) {
+  orderEditAddLineItemDiscount(id: $id, lineItemId: $lineItemId, discount: $discount) {
+    calculatedLineItem { ...CalculatedLine }
+    calculatedOrder { ...CalculatedTotals }
+    userErrors { field message }
+  }
+}
+"""
+    + CALCULATED_FIELDS
 )
 
 ORDER_EDIT_COMMIT = """
@@ -499,6 +515,7 @@ query ProductVariants($id: ID!) {
         price
         availableForSale
         inventoryQuantity
+        inventoryPolicy
         selectedOptions { name value }
       }
     }
@@ -532,6 +549,7 @@ DOCUMENTS: dict[str, str] = {
     "OrderEditBegin": ORDER_EDIT_BEGIN,
     "OrderEditSetQuantity": ORDER_EDIT_SET_QUANTITY,
     "OrderEditAddVariant": ORDER_EDIT_ADD_VARIANT,
+    "OrderEditAddLineItemDiscount": ORDER_EDIT_ADD_LINE_ITEM_DISCOUNT,
     "OrderEditCommit": ORDER_EDIT_COMMIT,
     "RefundCreate": REFUND_CREATE,
 }

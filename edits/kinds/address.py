@@ -116,7 +116,7 @@ class Address(ChangeKind):
     def already_done(self, request: ChangeRequest, state: OrderState) -> bool:
         return _identity(state.shipping_address) == _identity(request.after)
 
-    def send(self, client: Client, request: ChangeRequest) -> None:
+    def send(self, client: Client, request: ChangeRequest, state: OrderState) -> None:
         calls.update_order(client, request.order.shopify_id, shipping_address=request.after)
 
 

@@ -164,7 +164,8 @@ class ChangeKind:
         """Does Shopify already show this change (made by an attempt whose answer was lost)?"""
         raise NotImplementedError
 
-    def send(self, client: Client, request: ChangeRequest) -> None:
+    def send(self, client: Client, request: ChangeRequest, state: Any) -> None:
+        """Write the change to Shopify; `state` is what `state` read just before."""
         raise NotImplementedError
 
     def refusal_says_done(self, refusal: Refusal) -> bool:
@@ -176,10 +177,19 @@ class ChangeKind:
         """What the shop did, when it did this change itself: what the shopper needs to know."""
         return {}
 
-    def settle_money(self, client: Client, request: ChangeRequest) -> dict[str, str]:
+    def settle_money(self, client: Client, request: ChangeRequest) -> dict[str, Any]:
         """Once Shopify has the change: what became of the money. With "to_pay", the order owes
-        it and the change waits for the payment."""
+        it and the change waits for the payment; with "refund_failed", an agent refunds it."""
         return {}
+
+    def unsettled(self, request: ChangeRequest, code: str) -> dict[str, Any]:
+        """Shopify has the change, but settling its money failed for good (`code`): what the
+        agents take over, in `settle_money`'s words."""
+        return {}
+
+    def compare(self, change: ChangeRequest) -> list[tuple[str, object, object]]:
+        """(what, before, after) rows for agents: the fields that differ."""
+        return change.changed_fields()
 
     def reread_after(self) -> bool:
         """Whether the mirror re-reads the order once Shopify has the change (the shopper sees

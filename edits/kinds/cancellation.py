@@ -74,7 +74,7 @@ class Cancellation(ChangeKind):
     def shop_result(self, state: OrderState) -> dict[str, str]:
         return {"payment": state.payment, "reason": state.cancel_reason}
 
-    def send(self, client: Client, request: ChangeRequest) -> None:
+    def send(self, client: Client, request: ChangeRequest, state: OrderState) -> None:
         terms = request.after
         calls.cancel_order(
             client,

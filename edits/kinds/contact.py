@@ -55,7 +55,7 @@ class Contact(ChangeKind):
     def already_done(self, request: ChangeRequest, state: OrderState) -> bool:
         return _contact(state.email, state.phone) == _contact(**_pick(request.after))
 
-    def send(self, client: Client, request: ChangeRequest) -> None:
+    def send(self, client: Client, request: ChangeRequest, state: OrderState) -> None:
         changed = {
             key: request.after.get(key) or None
             for key in FIELDS

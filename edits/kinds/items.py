@@ -1,50 +1,71 @@
 """Item changes before fulfilment: another size or colour of the same product, another quantity,
-a line removed. The shopper chooses per line, sees the new lines and the new total as Shopify
-calculates them (its prices for the order's market, its taxes and discounts, in the order's
-currency), and what happens to the difference: nothing to pay, a payment on Shopify's own page,
-or money back to the card or as store credit (the policy's choice).
+a line removed. The shopper chooses per line, sees the lines that change and the new total as
+Shopify calculates them (its prices for the order's market, its taxes and discounts, in the
+order's currency), and what happens to the difference: nothing to pay, a payment on Shopify's own
+page, or money back to the card or as store credit (the policy's choice).
+
+Only a paid order is changed (Shopify's `PAID` or `PARTIALLY_REFUNDED`, owing nothing): then
+the edit's difference is the whole balance, and nothing the shopper owed before is mixed in.
 
 In Shopify it is one order edit: `orderEditBegin`, each line's new quantity (0 removes it; a swap
-is the old line at 0 and the new variant added), `orderEditCommit`. The preview stages the same
-edit without committing it; the worker stages it again and commits only if Shopify still comes to
-the total the shopper accepted. Committing never moves money: a dearer order is held at the
-warehouse (`holds.hold_for_payment`) until Shopify reports the balance paid; a cheaper one is
-refunded, once (`refundCreate`, idempotent under the request's key).
+is the old line at 0 and the new variant added, at the old line's discount per unit),
+`orderEditCommit`. The preview stages the same edit without committing it, and the confirmation
+carries the total the shopper saw (signed): if Shopify comes to another by then, the preview is
+shown again. The worker stages the edit once more and commits only if the stock is there and
+Shopify still comes to the accepted total. Committing moves no money: a dearer order is held at
+the warehouse (`holds.hold_for_payment`) until Shopify reports the balance paid; a cheaper one is
+refunded, once (`refundCreate`, idempotent under the request's key). Once committed, the change
+stands whatever follows: a refund Shopify refuses goes to an agent, never back to "failed".
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.core import signing
+from django.core.exceptions import ObjectDoesNotExist
 from django.http import HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from edits import holds, kinds
+from edits import actions, holds, kinds
 from edits.forms import NOTHING_CHANGED
 from edits.kinds.base import Asked, ChangeKind, Page
 from edits.models import ChangeRequest, EditPolicy, RefundMethod
+from orders import formatting
 from orders.decisions import Decision
 from orders.models import LineItem, Order
 from orders.requests import explain
 from shopify import calls, catalogue, outbox
-from shopify.calls import Addition, EditableOrder, Money, OrderEdit
-from shopify.client import Client, ShopifyError, Transient
+from shopify.calls import Addition, EditableOrder, Money, OrderEdit, Variant
+from shopify.client import Client, Permanent, ShopifyError, Transient, UserErrors
+
+logger = logging.getLogger(__name__)
 
 MAX_MORE = 5  # how many more of a line a shopper may ask for
+MAX_LINES = 250  # the lines Shopify answers in one page: a longer order goes to an agent
 STAFF_NOTE = "Changed by the customer in the order portal"
+DISCOUNT_NOTE = "What the customer paid for the item swapped"
+QUOTE_SALT = "edits.items.quote"
+SETTLED = {Order.FinancialStatus.PAID, Order.FinancialStatus.PARTIALLY_REFUNDED}
+
+NOT_EDITABLE = _("This order can no longer be changed. Please contact us.")
+PAYMENT_PENDING = _("The items can be changed once your payment is complete.")
+NOT_IN_STOCK = _("We do not have that many in stock. Please choose fewer or another size.")
 
 explain(
     "conflict:price_changed",
     _("The price changed in the meantime. Please check the new total and ask again."),
 )
-explain(
-    "conflict:sold_out",
-    _("An item you chose is no longer in stock. Please choose again."),
-)
-explain("conflict:not_editable", _("This order can no longer be changed. Please contact us."))
+explain("conflict:sold_out", _("An item you chose is no longer in stock. Please choose again."))
+explain("conflict:not_editable", NOT_EDITABLE)
+explain("conflict:payment_pending", PAYMENT_PENDING)
 
 
 @dataclass(frozen=True)
@@ -81,7 +102,13 @@ class Items(ChangeKind):
 
     def decide(self, order: Order, policy: EditPolicy, *, now: Any) -> Decision:
         decision = super().decide(order, policy, now=now)
-        if decision and not editable_lines(order, policy):
+        if not decision:
+            return decision
+        if order.financial_status not in SETTLED:
+            return Decision.no("payment_pending", PAYMENT_PENDING)
+        if len(order.lines.all()) > MAX_LINES:
+            return Decision.no("too_many_lines", self.contact_us)
+        if not editable_lines(order, policy):
             return Decision.no(
                 "nothing_editable", _("Nothing in this order can be changed any more.")
             )
@@ -106,14 +133,40 @@ class Items(ChangeKind):
     def terms(self, policy: EditPolicy, after: Asked) -> Asked:
         return {**after, "refund_to": policy.items_refund_method}
 
+    def compare(self, change: ChangeRequest) -> list[tuple[str, object, object]]:
+        """The lines that change and the totals, for agents."""
+        quote = change.after.get("quote", {})
+        currency = quote.get("currency", change.order.currency)
+        rows: list[tuple[str, object, object]] = [
+            (described(line), line.get("before", 0), line["quantity"])
+            for line in quote.get("lines", [])
+        ]
+        rows.append(
+            (
+                str(_("total")),
+                formatting.money(Decimal(quote.get("original_total") or "0"), currency),
+                formatting.money(Decimal(quote.get("total") or "0"), currency),
+            )
+        )
+        result = change.shopify_result
+        for key, label in (
+            ("to_pay", _("to pay")),
+            ("refunded", _("refunded")),
+            ("to_refund", _("refund not made")),
+        ):
+            if result.get(key) and (key != "to_refund" or result.get("refund_failed")):
+                amount = formatting.money(Decimal(result[key]), currency)
+                rows.append((str(label), "", amount))
+        return rows
+
     # The page.
 
     def page(self, page: Page) -> HttpResponse | Asked:
         order, policy = page.order, page.policy
         lines = editable_lines(order, policy)
-        options, unavailable = variant_options(lines, policy)
+        catalogue_of, unavailable = catalogues(lines)
         data = page.request.POST if page.method == "POST" else None
-        form = ItemsForm(data, order=order, lines=lines, options=options, policy=policy)
+        form = ItemsForm(data, order=order, lines=lines, catalogue_of=catalogue_of, policy=policy)
         context: dict[str, Any] = {"form": form, "variants_unavailable": unavailable}
         step = page.request.POST.get("step")
         if not form.is_bound or step == "edit":
@@ -121,45 +174,49 @@ class Items(ChangeKind):
         if not form.is_valid():
             return page.render("edits/change_items.html", context, status=422)
         quantities, additions = plan(order, form.choices())
+        if short_of_stock(order, quantities, additions):
+            form.add_error(None, NOT_IN_STOCK)
+            return page.render("edits/change_items.html", context, status=422)
         try:
-            edit = calls.stage_edit(
-                Client.for_shop(order.shop),
-                order.shopify_id,
-                quantities=quantities,
-                additions=[addition for addition, _line in additions],
-            )
-        except ShopifyError:
+            edit, refusal = preview(order, policy, quantities, [a for a, _line in additions])
+        except (ShopifyError, ObjectDoesNotExist) as error:  # Shopify down, or not connected
+            logger.warning("no preview of %s's change: %s", order.name, error)
             form.add_error(
                 None, _("We cannot calculate the new total right now. Please try again shortly.")
             )
             return page.render("edits/change_items.html", context, status=503)
-        refusal = money_refusal(edit, policy)
-        if refusal:
+        if refusal or edit is None:
             form.add_error(None, refusal)
             return page.render("edits/change_items.html", context, status=422)
-        if step != "confirm":
-            owed = edit.outstanding.amount
-            context |= {
-                "edit": edit,
-                "to_pay": max(owed, Decimal(0)),
-                "to_refund": max(-owed, Decimal(0)),
-                "by_store_credit": policy.items_refund_method == RefundMethod.STORE_CREDIT,
+        quoted = quote(edit, order)
+        if step == "confirm" and seen(page.request.POST.get("quoted", "")) == sums(quoted):
+            titles = {choice.variant_id: choice.variant_title for choice in form.choices()}
+            return {
+                "quantities": {str(line): quantity for line, quantity in quantities.items()},
+                "additions": [
+                    {
+                        "variant": addition.variant_id,
+                        "quantity": addition.quantity,
+                        "discount": str(addition.discount),
+                        "title": titles.get(addition.variant_id, ""),
+                        "line": line.shopify_id,  # the line it replaces (its product)
+                    }
+                    for addition, line in additions
+                ],
+                "quote": quoted,
             }
-            return page.render("edits/change_items.html", context)
-        titles = {choice.variant_id: choice.variant_title for choice in form.choices()}
-        return {
-            "quantities": {str(line): quantity for line, quantity in quantities.items()},
-            "additions": [
-                {
-                    "variant": addition.variant_id,
-                    "quantity": addition.quantity,
-                    "title": titles.get(addition.variant_id, ""),
-                    "line": line.shopify_id,  # the line it replaces (its product)
-                }
-                for addition, line in additions
-            ],
-            "quote": quote(edit),
+        difference = edit.difference
+        context |= {
+            "quote": quoted,
+            "quoted": signing.dumps(sums(quoted), salt=QUOTE_SALT),
+            "price_changed": step == "confirm",
+            "to_pay": max(difference, Decimal(0)),
+            "to_refund": max(-difference, Decimal(0)),
+            "by_store_credit": policy.items_refund_method == RefundMethod.STORE_CREDIT,
         }
+        return page.render(
+            "edits/change_items.html", context, status=409 if step == "confirm" else 200
+        )
 
     # Shopify.
 
@@ -169,6 +226,8 @@ class Items(ChangeKind):
     def conflict(self, request: ChangeRequest, state: EditableOrder) -> str:
         if not state.editable:
             return "not_editable"
+        if not state.settled:
+            return "payment_pending"
         before = {line["id"]: line["quantity"] for line in request.before.get("lines", [])}
         for line_id in request.after.get("quantities", {}):
             now = state.lines.get(int(line_id))
@@ -177,6 +236,9 @@ class Items(ChangeKind):
         return ""
 
     def already_done(self, request: ChangeRequest, state: EditableOrder) -> bool:
+        """Committed by an attempt of ours: recorded, or (the answer lost) seen in the lines."""
+        if request.shopify_result.get("committed"):
+            return True
         for line_id, quantity in request.after.get("quantities", {}).items():
             now = state.lines.get(int(line_id))
             if now is None or now.quantity != quantity:
@@ -192,61 +254,162 @@ class Items(ChangeKind):
                 return False
         return True
 
-    def send(self, client: Client, request: ChangeRequest) -> None:
-        """Stage the edit again and commit it, if every variant added is still in stock and
-        Shopify still comes to what the shopper accepted."""
-        order = request.order
-        additions = []
-        for added in request.after.get("additions", []):
-            line = order.lines.filter(shopify_id=added["line"]).first()
-            try:
-                in_stock = line is not None and catalogue.still_in_stock(line, added["variant"])
-            except catalogue.Unavailable as error:
-                raise Transient("variants not read") from error
-            if not in_stock:
-                raise outbox.Conflict("sold_out")
-            additions.append(Addition(int(added["variant"]), int(added["quantity"])))
+    def send(self, client: Client, request: ChangeRequest, state: EditableOrder) -> None:
+        """Stage the edit again and commit it, if the stock is still there and Shopify still
+        comes to what the shopper accepted; then record at once that Shopify has it."""
+        order, after = request.order, request.after
+        quantities = {int(k): int(v) for k, v in after.get("quantities", {}).items()}
+        lines = {line.shopify_id: line for line in order.lines.all()}
+        additions = [
+            (
+                Addition(
+                    int(added["variant"]),
+                    int(added["quantity"]),
+                    Decimal(added.get("discount") or "0"),
+                    DISCOUNT_NOTE,
+                ),
+                lines.get(added["line"]),
+            )
+            for added in after.get("additions", [])
+        ]
+        try:
+            short = short_of_stock(order, quantities, additions, fresh=True)
+        except catalogue.Unavailable as error:
+            raise Transient("variants not read") from error
+        if short:
+            raise outbox.Conflict("sold_out")
         edit = calls.stage_edit(
-            client,
-            order.shopify_id,
-            quantities={int(k): int(v) for k, v in request.after.get("quantities", {}).items()},
-            additions=additions,
+            client, order.shopify_id, quantities=quantities, additions=[a for a, _l in additions]
         )
-        accepted = Decimal(request.after.get("quote", {}).get("outstanding", "0"))
-        if abs(edit.outstanding.amount - accepted) > Decimal("0.01"):
+        if sums(quote(edit, order)) != sums(after.get("quote", {})):
             raise outbox.Conflict("price_changed")
         calls.commit_edit(client, edit.id, notify=False, staff_note=STAFF_NOTE)
+        actions.note_result(
+            request=request, committed=True, received_before=str(state.received.amount)
+        )
 
-    def settle_money(self, client: Client, request: ChangeRequest) -> dict[str, str]:
-        """The edit is in Shopify: the order owes the difference (held until paid), or is owed
-        it (refunded once), or neither."""
+    def settle_money(self, client: Client, request: ChangeRequest) -> dict[str, Any]:
+        """The edit is in Shopify: the order owes the difference (held at the warehouse until
+        paid), or is owed it (refunded once), or neither."""
+        quoted = request.after.get("quote", {})
+        difference = Decimal(quoted["total"]) - Decimal(quoted["original_total"])
+        currency = quoted["currency"]
         state = calls.editable_order(client, request.order.shopify_id)
-        owed = state.outstanding
-        if owed.amount > 0:
-            holds.hold_for_payment(client, request.order)
+        if difference > 0:
+            held = holds.hold_for_payment(client, request.order)
+            owed = state.outstanding.amount
             return {
-                "to_pay": str(owed.amount),
-                "currency": owed.currency,
+                "to_pay": str(owed if owed > 0 else difference),
+                "currency": currency,
                 "payment_url": state.payment_url,
+                "held": held > 0,
+                "received_before": request.shopify_result.get("received_before")
+                or str(state.received.amount),
+                "pay_by": pay_by(request.order),
             }
-        if owed.amount < 0:
-            to_card = request.after.get("refund_to") != RefundMethod.STORE_CREDIT
-            payment = state.refundable_payment if to_card else None
-            back = Money(-owed.amount, owed.currency)
-            calls.refund(
-                client,
-                request.order.shopify_id,
-                amount=back,
-                key=f"portal-change-{request.pk}",
-                to_payment=payment,
-                note=STAFF_NOTE,
-            )
-            return {
-                "refunded": str(back.amount),
-                "currency": back.currency,
-                "refund_to": RefundMethod.ORIGINAL if payment else RefundMethod.STORE_CREDIT,
-            }
+        if difference < 0:
+            return refund(client, request, state, Money(-difference, currency))
         return {}
+
+    def unsettled(self, request: ChangeRequest, code: str) -> dict[str, Any]:
+        """Shopify has the edit, but what follows it could not be done in time (Shopify
+        unreachable for the hold or the refund): the change stands, and the money is an agent's
+        business (a payment still waits, a refund is not made)."""
+        quoted = request.after.get("quote", {})
+        difference = Decimal(quoted["total"]) - Decimal(quoted["original_total"])
+        currency = quoted["currency"]
+        if difference > 0:
+            return {
+                "to_pay": str(difference),
+                "currency": currency,
+                "held": False,
+                "received_before": request.shopify_result.get("received_before", ""),
+                "pay_by": pay_by(request.order),
+            }
+        if difference < 0:
+            return {"to_refund": str(-difference), "currency": currency, "refund_failed": code}
+        return {}
+
+
+def pay_by(order: Order) -> str:
+    """Until when the shopper has to pay a difference before an agent looks."""
+    hours = EditPolicy.for_shop(order.shop).items_payment_hours
+    return (timezone.now() + timedelta(hours=hours)).isoformat()
+
+
+def refund(
+    client: Client, request: ChangeRequest, state: EditableOrder, back: Money
+) -> dict[str, Any]:
+    """Give the difference back, once: to a payment that has that much left (the one chosen
+    first, if an attempt was lost) or as store credit, as the policy says. A refund Shopify
+    refuses, or a card payment with too little left, is the agents' to make."""
+    result: dict[str, Any] = {"to_refund": str(back.amount), "currency": back.currency}
+    payment = None
+    if request.after.get("refund_to") != RefundMethod.STORE_CREDIT:
+        chosen = request.shopify_result.get("refund_payment")
+        payment = next((t for t in state.transactions if t.id == chosen), None) or (
+            state.payment_for(back.amount)
+        )
+        if payment is None:
+            return {**result, "refund_failed": "no_payment"}
+        actions.note_result(request=request, refund_payment=payment.id)
+    try:
+        calls.refund(
+            client,
+            request.order.shopify_id,
+            amount=back,
+            key=f"portal-change-{request.pk}",
+            to_payment=payment,
+            note=STAFF_NOTE,
+        )
+    except (UserErrors, Permanent) as refused:
+        logger.warning("refund for %s refused: %s", request.order.name, refused)
+        return {**result, "refund_failed": "refused", "refund_detail": str(refused)[:500]}
+    return {
+        "refunded": str(back.amount),
+        "currency": back.currency,
+        "refund_to": RefundMethod.ORIGINAL if payment else RefundMethod.STORE_CREDIT,
+    }
+
+
+def preview(
+    order: Order, policy: EditPolicy, quantities: dict[int, int], additions: list[Addition]
+) -> tuple[OrderEdit | None, str]:
+    """Stage the edit, uncommitted: what Shopify makes of it, or why it cannot be (in the
+    shopper's words). Raises `ShopifyError` when Shopify cannot be asked."""
+    client = Client.for_shop(order.shop)
+    state = calls.editable_order(client, order.shopify_id)
+    if state.cancelled or not state.editable:
+        return None, str(NOT_EDITABLE)
+    if not state.settled:
+        return None, str(PAYMENT_PENDING)
+    try:
+        edit = calls.stage_edit(
+            client, order.shopify_id, quantities=quantities, additions=additions
+        )
+    except UserErrors as refused:
+        logger.info("edit of %s refused at the preview: %s", order.name, refused)
+        return None, str(
+            _("The shop cannot make this change. Please choose differently or contact us.")
+        )
+    return edit, money_refusal(edit, policy)
+
+
+def seen(token: str) -> dict[str, str] | None:
+    """The sums the shopper saw in the preview, from the confirmation's signed field."""
+    try:
+        return signing.loads(token, salt=QUOTE_SALT, max_age=3600)
+    except signing.BadSignature:
+        return None
+
+
+def sums(quoted: dict[str, Any]) -> dict[str, str]:
+    """What must not change between what the shopper saw and what is committed."""
+    return {key: str(quoted.get(key, "")) for key in ("currency", "original_total", "total")}
+
+
+def described(line: dict[str, Any]) -> str:
+    return " · ".join(part for part in (line.get("title"), line.get("variant_title")) if part)
 
 
 def editable_lines(order: Order, policy: EditPolicy) -> list[LineItem]:
@@ -262,20 +425,54 @@ def editable_lines(order: Order, policy: EditPolicy) -> list[LineItem]:
     ]
 
 
-def variant_options(
-    lines: list[LineItem], policy: EditPolicy
-) -> tuple[dict[int, list[calls.Variant]], bool]:
-    """Line pk -> the other variants of its product (in stock or not: the page says which);
-    and whether Shopify could not be asked."""
-    if not policy.items_swap:
-        return {}, False
-    options: dict[int, list[calls.Variant]] = {}
+def catalogues(lines: list[LineItem]) -> tuple[dict[int, list[Variant]], bool]:
+    """Line pk -> every variant of its product (its own too: its stock limits a larger
+    quantity); and whether Shopify could not be asked (then quantities only go down)."""
+    found: dict[int, list[Variant]] = {}
     try:
         for line in lines:
-            options[line.pk] = catalogue.exchange_options(line)
+            if line.product_id:
+                found[line.pk] = catalogue.variants(line.order.shop, line.product_id)
     except catalogue.Unavailable:
         return {}, True
-    return options, False
+    return found, False
+
+
+def short_of_stock(
+    order: Order,
+    quantities: dict[int, int],
+    additions: Iterable[tuple[Addition, LineItem | None]],
+    *,
+    fresh: bool = False,
+) -> bool:
+    """Would the change take more of a variant than Shopify may sell? The order's own units are
+    counted as its already (Shopify committed them at checkout). Raises `catalogue.Unavailable`
+    when Shopify cannot be asked."""
+    lines = {line.shopify_id: line for line in order.lines.all()}
+    more: dict[int, tuple[int, LineItem | None]] = {}  # variant -> (units more, a line of it)
+    for line_id, quantity in quantities.items():
+        line = lines.get(line_id)
+        if line is not None and line.variant_id and quantity > line.quantity:
+            more[line.variant_id] = (quantity - line.quantity, line)
+    for addition, replaced in additions:
+        more[addition.variant_id] = (addition.quantity, replaced)
+    for variant_id, (units, line) in more.items():
+        if line is None or not line.product_id:
+            return True
+        variants = catalogue.variants(order.shop, line.product_id, fresh=fresh)
+        found = next((v for v in variants if v.id == variant_id), None)
+        if found is None or not found.can_sell(units):
+            return True
+    return False
+
+
+def room(line: LineItem, variants: list[Variant] | None) -> int:
+    """How many more of a line the shopper may ask for: none when Shopify could not be asked,
+    at most what it may still sell."""
+    own = next((v for v in variants or [] if v.id == line.variant_id), None)
+    if own is None or not own.available:
+        return 0
+    return MAX_MORE if own.stock is None else min(MAX_MORE, own.stock)
 
 
 class ItemsForm(forms.Form):
@@ -287,20 +484,25 @@ class ItemsForm(forms.Form):
         *,
         order: Order,
         lines: list[LineItem],
-        options: dict[int, list[calls.Variant]],
+        catalogue_of: dict[int, list[Variant]],
         policy: EditPolicy,
     ) -> None:
         super().__init__(data)
-        self.order, self.lines, self.options = order, lines, options
+        self.order, self.lines = order, lines
+        self.options = {
+            line.pk: [v for v in catalogue_of.get(line.pk, []) if v.id != line.variant_id]
+            for line in lines
+        }
         for line in lines:
             if policy.items_quantity:
+                more = room(line, catalogue_of.get(line.pk))
                 self.fields[f"quantity_{line.pk}"] = forms.TypedChoiceField(
-                    label=_("Quantity"),
-                    choices=[(n, str(n)) for n in range(0, line.quantity + MAX_MORE + 1)],
+                    label=_("Quantity of %(item)s") % {"item": line.title},
+                    choices=[(n, str(n)) for n in range(0, line.quantity + more + 1)],
                     coerce=int,
                     initial=line.quantity,
                 )
-            others = options.get(line.pk) or []
+            others = self.options[line.pk] if policy.items_swap else []
             if others:
                 sold_out = _("%(variant)s (sold out)")
                 choices = [(str(line.variant_id), line.variant_title or line.title)] + [
@@ -308,7 +510,9 @@ class ItemsForm(forms.Form):
                     for v in others
                 ]
                 self.fields[f"variant_{line.pk}"] = forms.ChoiceField(
-                    label=_("Size or colour"), choices=choices, initial=str(line.variant_id)
+                    label=_("Size or colour of %(item)s") % {"item": line.title},
+                    choices=choices,
+                    initial=str(line.variant_id),
                 )
 
     def rows(self) -> list[dict[str, Any]]:
@@ -332,8 +536,7 @@ class ItemsForm(forms.Form):
         for line in self.lines:
             variant = cleaned.get(f"variant_{line.pk}")
             if variant and variant != str(line.variant_id):
-                others = self.options.get(line.pk, [])
-                chosen = next((v for v in others if str(v.id) == variant), None)
+                chosen = next((v for v in self.options[line.pk] if str(v.id) == variant), None)
                 if chosen is None or not chosen.available:
                     self.add_error(
                         f"variant_{line.pk}", _("This one is sold out. Please choose another.")
@@ -358,7 +561,7 @@ class ItemsForm(forms.Form):
             quantity = self.cleaned_data.get(f"quantity_{line.pk}", line.quantity)
             variant = self.cleaned_data.get(f"variant_{line.pk}") or str(line.variant_id)
             title = next(
-                (v.title for v in self.options.get(line.pk, []) if str(v.id) == variant),
+                (v.title for v in self.options[line.pk] if str(v.id) == variant),
                 line.variant_title,
             )
             found.append(Choice(line, int(quantity), int(variant), title))
@@ -369,9 +572,9 @@ def plan(
     order: Order, choices: list[Choice]
 ) -> tuple[dict[int, int], list[tuple[Addition, LineItem]]]:
     """The shopper's choices as Shopify's edit: each line's new quantity, and the variants to
-    add (with the line each replaces). A swap sets its line to 0 and adds the new variant, or
-    raises the quantity of the line that already holds it (Shopify adds no second line of one
-    variant)."""
+    add (with the line each replaces). A swap sets its line to 0 and adds the new variant at the
+    old line's discount per unit, or raises the quantity of the line that already holds it
+    (Shopify adds no second line of one variant)."""
     quantities: dict[int, int] = {}
     wanted: dict[int, tuple[int, LineItem]] = {}
     for choice in choices:
@@ -392,7 +595,8 @@ def plan(
         if held is not None:
             quantities[held.shopify_id] = quantities.get(held.shopify_id, held.quantity) + quantity
         else:
-            additions.append((Addition(variant, quantity), replaced))
+            discount = max(replaced.price - replaced.unit_paid, Decimal(0))
+            additions.append((Addition(variant, quantity, discount, DISCOUNT_NOTE), replaced))
     return quantities, additions
 
 
@@ -409,22 +613,26 @@ def money_refusal(edit: OrderEdit, policy: EditPolicy) -> str:
     return ""
 
 
-def quote(edit: OrderEdit) -> dict[str, Any]:
-    """What the shopper saw and accepted, kept with the request (and compared by the worker)."""
+def quote(edit: OrderEdit, order: Order) -> dict[str, Any]:
+    """What the shopper saw and accepted, kept with the request (and compared by the worker):
+    the totals, and each line that changes, from how many to how many."""
+    before = {line.shopify_id: line.quantity for line in order.lines.all()}
     return {
         "currency": edit.total.currency,
         "original_total": str(edit.original_total.amount),
         "total": str(edit.total.amount),
-        "outstanding": str(edit.outstanding.amount),
+        "difference": str(edit.difference),
         "lines": [
             {
+                "line": line.line_id,
                 "title": line.title,
                 "variant_title": line.variant_title,
+                "before": before.get(line.line_id, 0) if line.line_id else 0,
                 "quantity": line.quantity,
                 "unit_price": str(line.unit_price),
+                "total": str(line.total),
             }
             for line in edit.lines
-            if line.quantity
         ],
     }
 

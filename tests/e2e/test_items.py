@@ -55,7 +55,7 @@ def test_a_german_shopper_orders_one_more_and_pays_the_difference(
     hoodie = demo_order(1002).lines.get(sku="NW-HOODIE")
     page.select_option(f"#id_quantity_{hoodie.pk}", "2")
     page.get_by_role("button", name=t("de", "Check the new total")).click()
-    expect(page.locator("h2").first).to_have_text(t("de", "Please check your new order"))
+    expect(page.locator("h2").first).to_have_text(t("de", "Please check your change"))
     shot(page, "preview")
     page.get_by_role("button", name=t("de", "Confirm the change")).click()
     page.wait_for_url("**/o/**")
@@ -102,7 +102,7 @@ def test_a_japanese_shopper_without_javascript_removes_an_item_and_is_refunded(
     socks = demo_order(1012).lines.get(sku="NW-SOCKS")
     page.select_option(f"#id_quantity_{socks.pk}", "0")
     page.get_by_role("button", name=t("ja", "Check the new total")).click()
-    expect(page.locator("h2").first).to_have_text(t("ja", "Please check your new order"))
+    expect(page.locator("h2").first).to_have_text(t("ja", "Please check your change"))
     shot(page, "preview")
     page.get_by_role("button", name=t("ja", "Confirm the change")).click()
     page.wait_for_url("**/o/**")
@@ -117,3 +117,33 @@ def test_a_japanese_shopper_without_javascript_removes_an_item_and_is_refunded(
     assert "¥" in change.inner_text() or "￥" in change.inner_text()
     assert lines_in_shopify(store, 1012) == {"NW-CAP": 1}
     assert len(store.order_state(1012)["refunds"]) == 1
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_a_price_that_moves_before_the_confirmation_is_shown_again(
+    open_page, store, shot, javascript: bool
+) -> None:  # type: ignore[no-untyped-def]
+    from edits.models import ChangeRequest
+
+    page = open_page(width=360, javascript=javascript)
+    page.goto(order_path(1002) + "change/items/")
+    hoodie = demo_order(1002).lines.get(sku="NW-HOODIE")
+    page.select_option(f"#id_variant_{hoodie.pk}", label="L / Charcoal")
+    page.get_by_role("button", name=t("de", "Check the new total")).click()
+    expect(page.locator("h2").first).to_have_text(t("de", "Please check your change"))
+    with store.store.lock:  # the shop raises the price of the size chosen meanwhile
+        variant = store.store.variant("NW-HOODIE-6")
+        variant.price += 5
+
+    page.get_by_role("button", name=t("de", "Confirm the change")).click()
+
+    alert = page.get_by_role("alert")
+    expect(alert).to_have_text(
+        t("de", "The total changed since you looked. Please check it again before you confirm.")
+    )
+    shot(page, "price-changed")
+    assert not ChangeRequest.objects.exists()
+    page.get_by_role("button", name=t("de", "Confirm the change")).click()
+    page.wait_for_url("**/o/**")
+    request = ChangeRequest.objects.get(kind="items")
+    assert request.status in ("queued", "awaiting_payment", "applied")

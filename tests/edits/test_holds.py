@@ -76,7 +76,9 @@ def test_a_new_order_waits_and_the_shopper_is_told_until_when(
     ]
     hold = WarehouseHold.objects.get()
     assert hold.release_due_at == order.placed_at + timedelta(minutes=12 * 60)
-    assert holds.place(order.pk) == 0  # idempotent
+    assert holds.place(order.pk) == 1  # idempotent: held once, not again
+    assert WarehouseHold.objects.count() == 1
+    assert len(fulfillment_order(shopify, order)["fulfillment_holds"]) == 1
     html = client.get(f"/o/{access.link_token(order)}/").content.decode()
     assert "waits at the warehouse until" in html and 'href="confirm/"' in html
 

@@ -5,12 +5,14 @@ an answer lost after the commit; the merchant's limits."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.http import HttpResponse
 from django.test import Client
 from django.utils import timezone
 
@@ -18,69 +20,13 @@ from edits import actions, events
 from edits.kinds.items import ITEMS
 from edits.models import ChangeRequest, EditPolicy, WarehouseHold
 from orders import access
-from orders.models import Order, Shop
-from sandbox import Address, NewLine, NewVariant, Sandbox
+from orders.models import Order
+from sandbox import Sandbox
 from shopify import outbox, sync
-from tests.sandbox_link import WEBHOOK_URL
+from shopify.client import Transient
+from tests.edits.conftest import fail_on, variant
 
 CHANNEL = "edits.change"
-
-
-@pytest.fixture
-def hoodie(shopify: Sandbox):  # type: ignore[no-untyped-def]
-    return shopify.add_product(
-        title="Trail hoodie",
-        product_type="Hoodies",
-        variants=[
-            NewVariant(title="S", price=Decimal("79.00"), inventory_quantity=3, sku="HOOD-S"),
-            NewVariant(title="M", price=Decimal("79.00"), inventory_quantity=5, sku="HOOD-M"),
-            NewVariant(title="L", price=Decimal("84.00"), inventory_quantity=2, sku="HOOD-L"),
-            NewVariant(title="XL", price=Decimal("79.00"), inventory_quantity=0, sku="HOOD-XL"),
-        ],
-    )
-
-
-def variant(shopify: Sandbox, title: str) -> int:
-    state = shopify.product_state("HOOD-M")
-    return next(v["id"] for v in state["variants"] if v["title"] == title)
-
-
-@pytest.fixture
-def ordered(
-    connected_shop: Shop, shopify: Sandbox, hoodie, django_capture_on_commit_callbacks, run_jobs
-) -> Order:  # type: ignore[no-untyped-def]
-    """Two hoodies in M, paid, not yet packed, mirrored by webhooks."""
-    shopify.webhooks.configure(target=WEBHOOK_URL)
-    with django_capture_on_commit_callbacks(execute=True):
-        shopify.create_order(
-            lines=[
-                NewLine(
-                    title="Trail hoodie",
-                    price=Decimal("79.00"),
-                    quantity=2,
-                    sku="HOOD-M",
-                    variant_title="M",
-                    product_id=hoodie.id,
-                    variant_id=variant(shopify, "M"),
-                    product_type="Hoodies",
-                )
-            ],
-            email="alice@example.com",
-            currency="EUR",
-            shipping_address=Address(
-                first_name="Alice",
-                last_name="Martin",
-                address1="8 rue de Rivoli",
-                city="Paris",
-                zip="75004",
-                country_code="FR",
-            ),  # fmt: skip
-            placed_at=timezone.now() - timedelta(minutes=30),
-        )
-    run_jobs()
-    with django_capture_on_commit_callbacks(execute=True):
-        run_jobs()
-    return Order.objects.get(shop=connected_shop)
 
 
 def page_of(order: Order) -> str:
@@ -106,9 +52,29 @@ def ask(
     preview = client.post(page_of(order), {**data, "step": "preview"})
     assert preview.status_code == 200, preview.content[:2000]
     with capture(execute=False):
-        confirmed = client.post(page_of(order), {**data, "step": "confirm"})
+        confirmed = client.post(
+            page_of(order), {**data, "step": "confirm", "quoted": quoted(preview)}
+        )
     assert confirmed.status_code == 302, confirmed.content[:2000]
     return preview.content.decode(), ChangeRequest.objects.get(order=order, kind="items")
+
+
+def made(
+    client: Client, order: Order, capture: Callable, **choice: object
+) -> tuple[str, ChangeRequest]:  # type: ignore[type-arg]
+    """Asked, and sent to Shopify by the outbox."""
+    preview, request = ask(client, order, capture, **choice)
+    with capture(execute=True):
+        push(request.pk)
+    request.refresh_from_db()
+    return preview, request
+
+
+def quoted(preview: HttpResponse) -> str:
+    """The sums the preview showed, signed, as its form sends them back."""
+    found = re.search(r'name="quoted" value="([^"]+)"', preview.content.decode())
+    assert found, "the preview carries what it showed"
+    return found.group(1)
 
 
 def push(pk: int) -> None:
@@ -150,7 +116,7 @@ def test_a_swap_at_the_same_price_is_made_and_nothing_is_paid(
     )
     assert "Nothing to pay" in preview
     assert writes(shopify, "orderEditCommit") == 0  # the preview commits nothing
-    assert Decimal(request.after["quote"]["outstanding"]) == 0
+    assert Decimal(request.after["quote"]["difference"]) == 0
     with django_capture_on_commit_callbacks(execute=True):
         push(request.pk)
     run_jobs()
@@ -256,20 +222,9 @@ def test_a_refund_whose_answer_was_lost_is_made_once(
     monkeypatch,
     django_capture_on_commit_callbacks,
 ) -> None:  # type: ignore[no-untyped-def]
-    from shopify.client import Client as AdminClient
-    from shopify.client import Transient
-
     _preview, request = ask(client, ordered, django_capture_on_commit_callbacks, quantity=1)
-    query = AdminClient.query
-
-    def lose_the_answer(self, document, variables=None):  # type: ignore[no-untyped-def]
-        answer = query(self, document, variables)
-        if "mutation RefundCreate" in document:
-            raise Transient("RefundCreate: Shopify did not answer in time")
-        return answer
-
     with monkeypatch.context() as patched:
-        patched.setattr(AdminClient, "query", lose_the_answer)
+        fail_on(patched, "RefundCreate", Transient("no answer in time"), after=True)
         push(request.pk)
     request.refresh_from_db()
     assert request.status == "queued" and request.next_attempt_at > timezone.now()
@@ -277,6 +232,7 @@ def test_a_refund_whose_answer_was_lost_is_made_once(
     push(request.pk)  # the edit is already in Shopify; the refund is asked again, same key
     request.refresh_from_db()
     assert request.status == "applied"
+    assert Decimal(request.shopify_result["refunded"]) == Decimal("79.00")
     assert writes(shopify, "orderEditCommit") == 1
     refunds = shopify.order_state(ordered.number).get("refunds", [])
     assert len(refunds) == 1, refunds
@@ -289,22 +245,13 @@ def test_a_commit_whose_answer_was_lost_is_not_made_twice(
     monkeypatch,
     django_capture_on_commit_callbacks,
 ) -> None:  # type: ignore[no-untyped-def]
-    from shopify.client import Client as AdminClient
-    from shopify.client import Transient
-
     _preview, request = ask(
         client, ordered, django_capture_on_commit_callbacks, variant=variant(shopify, "S")
     )
-    query = AdminClient.query
-
-    def lose_the_answer(self, document, variables=None):  # type: ignore[no-untyped-def]
-        answer = query(self, document, variables)
-        if "mutation OrderEditCommit" in document:
-            raise Transient("OrderEditCommit: Shopify did not answer in time")
-        return answer
-
     with monkeypatch.context() as patched:
-        patched.setattr(AdminClient, "query", lose_the_answer)
+        fail_on(
+            patched, "OrderEditCommit", Transient("OrderEditCommit: no answer in time"), after=True
+        )
         push(request.pk)
     ChangeRequest.objects.filter(pk=request.pk).update(next_attempt_at=timezone.now())
     push(request.pk)

@@ -71,11 +71,12 @@ def requested(document: str, variables: dict[str, Any] | None = None) -> int:
             2 + 3 * (1 + 2 + 4 * (1 + 1)),
         ),
         ("{ ordersCount { count } shop { name } }", {}, 1 + 1),
-        # order 1, totalOutstandingSet 2, paymentCollectionDetails 1,
-        # lineItems(first: 50): 2 + 50 x (node 1 + variant 1), fulfillmentOrders(first: 10) and
-        # fulfillments(first: 10): 2 + 10 x 1 each, transactions(first: 20): a list given first,
-        # priced as a connection: 2 + 20 x (node 1 + amountSet 1 + presentmentMoney 1)
-        (EDITABLE, {"id": "gid://shopify/Order/1"}, 1 + 2 + 1 + 102 + 12 + 12 + 62),
+        # order 1, totalOutstandingSet 2, totalReceivedSet 2, paymentCollectionDetails 1,
+        # lineItems(first: 250): 2 + 250 x (node 1 + variant 1), fulfillmentOrders(first: 10)
+        # and fulfillments(first: 10): 2 + 10 x 1 each, transactions(first: 20): a list given
+        # first, priced as a connection: 2 + 20 x (node 1 + parentTransaction 1 + amountSet 1
+        # + presentmentMoney 1)
+        (EDITABLE, {"id": "gid://shopify/Order/1"}, 1 + 2 + 2 + 1 + 502 + 12 + 12 + 82),
         (DOCUMENTS["OrderEditBegin"], {"id": "gid://shopify/Order/1"}, 10),
         (
             DOCUMENTS["RefundCreate"],
@@ -163,5 +164,5 @@ def test_the_editable_order_costs_what_came_back(sandbox: Sandbox, admin) -> Non
     cost = admin(EDITABLE, {"id": order.gid}).json()["extensions"]["cost"]
 
     lines = 2 + 2 * (1 + 1)  # a variant that came back null still costs its lookup
-    assert cost["requestedQueryCost"] == 192
-    assert cost["actualQueryCost"] == 1 + 2 + 1 + lines + (2 + 1) + 2 + (2 + 1 * 3) == 20
+    assert cost["requestedQueryCost"] == 614
+    assert cost["actualQueryCost"] == 1 + 2 + 2 + 1 + lines + (2 + 1) + 2 + (2 + 1 * 4) == 23

@@ -36,9 +36,60 @@ HISTORY = CAPTURES + "order-edit-commit-history-and-fulfillment-orders.json"
 MESSAGES = CAPTURES + "order-edit-commit-success-messages.json"
 PERCENT = "captures/draft-proxy/2025-01/orders/order-edit-line-discount-percent-value.json"
 
-BEGIN, SET_QUANTITY = DOCUMENTS["OrderEditBegin"], DOCUMENTS["OrderEditSetQuantity"]
-ADD_VARIANT, COMMIT = DOCUMENTS["OrderEditAddVariant"], DOCUMENTS["OrderEditCommit"]
-EDITABLE = DOCUMENTS["EditableOrder"]
+COMMIT, EDITABLE = DOCUMENTS["OrderEditCommit"], DOCUMENTS["EditableOrder"]
+
+# The calculated order whole, as the captures read it (the portal's documents ask only the
+# totals and the lines they change: tests/sandbox/test_schema.py and tests/edits cover those).
+CALCULATED = """
+fragment CalculatedOrderFields on CalculatedOrder {
+  id
+  subtotalPriceSet { presentmentMoney { amount currencyCode } }
+  totalPriceSet { presentmentMoney { amount currencyCode } }
+  totalOutstandingSet { presentmentMoney { amount currencyCode } }
+  lineItems(first: 50) {
+    nodes { id quantity title variantTitle variant { id }
+            discountedUnitPriceSet { presentmentMoney { amount } } }
+  }
+  addedLineItems(first: 50) {
+    nodes { id quantity title variantTitle variant { id }
+            discountedUnitPriceSet { presentmentMoney { amount } } }
+  }
+}
+"""
+BEGIN = (
+    """
+mutation OrderEditBegin($id: ID!) {
+  orderEditBegin(id: $id) {
+    calculatedOrder { ...CalculatedOrderFields }
+    userErrors { field message }
+  }
+}
+"""
+    + CALCULATED
+)
+SET_QUANTITY = (
+    """
+mutation OrderEditSetQuantity($id: ID!, $lineItemId: ID!, $quantity: Int!, $restock: Boolean) {
+  orderEditSetQuantity(id: $id, lineItemId: $lineItemId, quantity: $quantity, restock: $restock) {
+    calculatedOrder { ...CalculatedOrderFields }
+    userErrors { field message }
+  }
+}
+"""
+    + CALCULATED
+)
+ADD_VARIANT = (
+    """
+mutation OrderEditAddVariant($id: ID!, $variantId: ID!, $quantity: Int!) {
+  orderEditAddVariant(id: $id, variantId: $variantId, quantity: $quantity, allowDuplicates: false) {
+    calculatedLineItem { id }
+    calculatedOrder { ...CalculatedOrderFields }
+    userErrors { field message }
+  }
+}
+"""
+    + CALCULATED
+)
 
 # What the portal's documents do not ask, asked as the captures do.
 ADD_VARIANT_WITH = """

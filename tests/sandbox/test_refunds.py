@@ -226,11 +226,15 @@ def test_money_owed_back_after_an_edit_is_refunded(
 ) -> None:  # type: ignore[no-untyped-def]
     order = place(sandbox, 1001)  # two T-shirts at $29 and a cap, paid in dollars
     calculated = run(admin, DOCUMENTS["OrderEditBegin"], {"id": order.gid})["calculatedOrder"]
-    tee = calculated["lineItems"]["nodes"][0]
-    run(
+    tee = f"gid://shopify/CalculatedLineItem/{order.lines[0].id}"  # numbered as the order's
+    changed = run(
         admin,
         DOCUMENTS["OrderEditSetQuantity"],
-        {"id": calculated["id"], "lineItemId": tee["id"], "quantity": 1, "restock": True},
+        {"id": calculated["id"], "lineItemId": tee, "quantity": 1, "restock": True},
+    )
+    assert (changed["calculatedLineItem"]["id"], changed["calculatedLineItem"]["quantity"]) == (
+        tee,
+        1,
     )
     committed = run(admin, DOCUMENTS["OrderEditCommit"], {"id": calculated["id"]})
     assert committed["order"]["totalOutstandingSet"]["presentmentMoney"] == {

@@ -117,7 +117,12 @@ def variables_for(name: str, sandbox: Sandbox) -> dict[str, Any]:
         requested = sandbox.store.request_return(order, lines=new_return_lines([asked]))
     sandbox.set_stock(72, 3)
     session: Any = None
-    if name in ("OrderEditSetQuantity", "OrderEditAddVariant", "OrderEditCommit"):
+    if name in (
+        "OrderEditSetQuantity",
+        "OrderEditAddVariant",
+        "OrderEditAddLineItemDiscount",
+        "OrderEditCommit",
+    ):
         session = sandbox.store.begin_edit(unshipped)
         if name == "OrderEditCommit":
             sandbox.store.set_edit_quantity(session, session.lines[0], 1, restock=True)
@@ -191,6 +196,14 @@ def variables_for(name: str, sandbox: Sandbox) -> dict[str, Any]:
             "id": session and session.gid,
             "variantId": added and added.variants[0].gid,
             "quantity": 1,
+        },
+        "OrderEditAddLineItemDiscount": {
+            "id": session and session.gid,
+            "lineItemId": session and session.lines[0].gid,
+            "discount": {
+                "fixedValue": {"amount": "2.00", "currencyCode": unshipped.currency},
+                "description": "What the customer paid for the size swapped",
+            },
         },
         "OrderEditCommit": {
             "id": session and session.gid,

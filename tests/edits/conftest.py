@@ -1,0 +1,87 @@
+"""The shop of the item-change tests: a hoodie in four sizes, and a paid order of two."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from edits.models import EditPolicy
+from orders.models import Order, Shop
+from sandbox import Address, NewLine, NewVariant, Sandbox
+from shopify.client import Client as AdminClient
+from tests.sandbox_link import WEBHOOK_URL
+
+
+@pytest.fixture
+def hoodie(shopify: Sandbox):  # type: ignore[no-untyped-def]
+    return shopify.add_product(
+        title="Trail hoodie",
+        product_type="Hoodies",
+        variants=[
+            NewVariant(title="S", price=Decimal("79.00"), inventory_quantity=3, sku="HOOD-S"),
+            NewVariant(title="M", price=Decimal("79.00"), inventory_quantity=5, sku="HOOD-M"),
+            NewVariant(title="L", price=Decimal("84.00"), inventory_quantity=2, sku="HOOD-L"),
+            NewVariant(title="XL", price=Decimal("79.00"), inventory_quantity=0, sku="HOOD-XL"),
+        ],
+    )
+
+
+def variant(shopify: Sandbox, title: str) -> int:
+    state = shopify.product_state("HOOD-M")
+    return next(v["id"] for v in state["variants"] if v["title"] == title)
+
+
+@pytest.fixture
+def ordered(
+    connected_shop: Shop, shopify: Sandbox, hoodie, django_capture_on_commit_callbacks, run_jobs
+) -> Order:  # type: ignore[no-untyped-def]
+    """Two hoodies in M, paid, not yet packed, mirrored by webhooks; item changes switched on."""
+    EditPolicy.objects.create(shop=connected_shop, items_enabled=True)
+    shopify.webhooks.configure(target=WEBHOOK_URL)
+    with django_capture_on_commit_callbacks(execute=True):
+        shopify.create_order(
+            lines=[
+                NewLine(
+                    title="Trail hoodie",
+                    price=Decimal("79.00"),
+                    quantity=2,
+                    sku="HOOD-M",
+                    variant_title="M",
+                    product_id=hoodie.id,
+                    variant_id=variant(shopify, "M"),
+                    product_type="Hoodies",
+                )
+            ],
+            email="alice@example.com",
+            currency="EUR",
+            shipping_address=Address(
+                first_name="Alice",
+                last_name="Martin",
+                address1="8 rue de Rivoli",
+                city="Paris",
+                zip="75004",
+                country_code="FR",
+            ),  # fmt: skip
+            placed_at=timezone.now() - timedelta(minutes=30),
+        )
+    run_jobs()
+    with django_capture_on_commit_callbacks(execute=True):
+        run_jobs()
+    return Order.objects.get(shop=connected_shop)
+
+
+def fail_on(monkeypatch, mutation: str, error: Exception, *, after: bool = False) -> None:  # type: ignore[no-untyped-def]
+    """Shopify answers `mutation` with `error`: before doing it, or (`after`) having done it."""
+    query = AdminClient.query
+
+    def answer(self, document, variables=None):  # type: ignore[no-untyped-def]
+        if f"mutation {mutation}" not in document:
+            return query(self, document, variables)
+        if after:
+            query(self, document, variables)
+        raise error
+
+    monkeypatch.setattr(AdminClient, "query", answer)

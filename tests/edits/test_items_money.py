@@ -1,0 +1,501 @@
+"""The money of item changes, as a shop's payments really are: only a paid order changes; the
+shopper confirms the total they saw, or sees it again; a refund Shopify refuses after the commit
+goes to an agent, never back to "failed"; the payment hold joins other holds, survives a lost
+answer and ends when the order is cancelled (without thanks for a payment never made); an agent
+settles a difference; a discounted line keeps its discount when its size is swapped; stock
+limits what more a shopper may ask for."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import User
+from django.core import mail
+from django.test import Client
+from django.utils import timezone
+
+from edits import events
+from edits.kinds.items import ITEMS
+from edits.models import ChangeRequest, EditPolicy, WarehouseHold
+from orders import access
+from orders.models import Order
+from sandbox import Sandbox
+from shopify import calls, sync
+from shopify.calls import EditableOrder, Money, Transaction
+from shopify.client import Client as AdminClient
+from shopify.client import Permanent, Transient, UserError, UserErrors
+from tests.edits.conftest import fail_on, variant
+from tests.edits.test_items import (
+    ask,
+    choose,
+    made,
+    page_of,
+    push,
+    quoted,
+    writes,
+)
+
+HANDLE = "order-portal-awaiting-payment"
+
+
+def our_holds(shopify: Sandbox, order: Order) -> list[list[str]]:
+    return [
+        [hold["handle"] for hold in fo["fulfillment_holds"]]
+        for fo in shopify.order_state(order.number)["fulfillment_orders"]
+        if fo["status"] != "closed"
+    ]
+
+
+def awaiting(client, order, shopify, capture, run_jobs, **choice) -> ChangeRequest:  # type: ignore[no-untyped-def]
+    """A dearer change made in Shopify, waiting for its payment."""
+    _preview, request = ask(client, order, capture, **choice)
+    with capture(execute=True):
+        push(request.pk)
+    with capture(execute=True):
+        run_jobs()
+    request.refresh_from_db()
+    assert request.status == "awaiting_payment", (request.failure_code, request.failure_detail)
+    return request
+
+
+def test_an_order_not_yet_paid_is_not_offered_item_changes(client: Client, ordered: Order) -> None:
+    Order.objects.filter(pk=ordered.pk).update(financial_status="authorized")
+    html = client.get(f"/o/{access.link_token(ordered)}/").content.decode()
+    assert "The items can be changed once your payment is complete." in html
+    decision = ITEMS.decide(
+        Order.objects.get(pk=ordered.pk), EditPolicy.for_shop(ordered.shop), now=timezone.now()
+    )
+    assert not decision and decision.code == "payment_pending"
+
+
+def test_an_order_owing_money_in_shopify_is_not_edited(
+    client: Client, ordered: Order, shopify: Sandbox, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    _preview, request = ask(
+        client, ordered, django_capture_on_commit_callbacks, variant=variant(shopify, "S")
+    )
+    # Meanwhile the merchant adds a third hoodie in Shopify's admin: the order owes €79.
+    admin = AdminClient.for_shop(ordered.shop)
+    line = ordered.lines.get()
+    edit = calls.stage_edit(
+        admin, ordered.shopify_id, quantities={line.shopify_id: 3}, additions=[]
+    )
+    calls.commit_edit(admin, edit.id, notify=False, staff_note="")
+
+    push(request.pk)
+
+    request.refresh_from_db()
+    assert (request.status, request.failure_code) == ("failed", "conflict:payment_pending")
+    assert request.failure_text == "The items can be changed once your payment is complete."
+    assert writes(shopify, "orderEditCommit") == 1  # the merchant's only
+    assert writes(shopify, "refundCreate") == 0
+
+
+def test_a_partly_refunded_order_may_still_change_its_items(
+    client: Client,
+    ordered: Order,
+    shopify: Sandbox,
+    django_capture_on_commit_callbacks,
+    run_jobs,
+) -> None:  # type: ignore[no-untyped-def]
+    # The shop took one hoodie off in its admin and refunded it: €79 of €158 is left paid.
+    admin = AdminClient.for_shop(ordered.shop)
+    line = ordered.lines.get()
+    edit = calls.stage_edit(
+        admin, ordered.shopify_id, quantities={line.shopify_id: 1}, additions=[]
+    )
+    calls.commit_edit(admin, edit.id, notify=False, staff_note="")
+    state = calls.editable_order(admin, ordered.shopify_id)
+    sale = state.payment_for(Decimal("79"))
+    assert sale is not None
+    back = Money(Decimal("79.00"), "EUR")
+    calls.refund(admin, ordered.shopify_id, amount=back, key="shop", to_payment=sale)
+    state = calls.editable_order(admin, ordered.shopify_id)
+    assert state.settled and state.financial_status == "PARTIALLY_REFUNDED"
+    assert state.payment_for(Decimal("79")) == sale and state.payment_for(Decimal("80")) is None
+    with django_capture_on_commit_callbacks(execute=True):
+        run_jobs()
+    sync.refresh_order(ordered.shop, ordered.shopify_id)
+    ordered.refresh_from_db()
+    assert ordered.financial_status == "partially_refunded"
+
+    preview, request = made(
+        client, ordered, django_capture_on_commit_callbacks, variant=variant(shopify, "S")
+    )
+    assert "Nothing to pay" in preview
+    assert request.status == "applied", (request.failure_code, request.failure_detail)
+
+
+def test_the_refund_goes_to_a_payment_with_enough_left() -> None:
+    def money(amount: str) -> Money:
+        return Money(Decimal(amount), "EUR")
+
+    first, second = (
+        Transaction("gid://shopify/OrderTransaction/1", "SALE", "SUCCESS", "manual", money("50")),
+        Transaction("gid://shopify/OrderTransaction/2", "SALE", "SUCCESS", "manual", money("100")),
+    )
+    refund = Transaction(
+        "gid://shopify/OrderTransaction/3", "REFUND", "SUCCESS", "manual", money("40"), first.id
+    )
+    order = EditableOrder(
+        cancelled=False,
+        warehouse_started=False,
+        shipped=False,
+        delivered=False,
+        editable=True,
+        not_editable_because=(),
+        financial_status="PARTIALLY_REFUNDED",
+        received=money("110"),
+        outstanding=money("0"),
+        payment_url="",
+        lines={},
+        transactions=(first, second, refund),
+    )
+    assert order.payment_for(Decimal("10")) == first
+    assert order.payment_for(Decimal("30")) == second
+    assert order.payment_for(Decimal("101")) is None
+    assert order.settled
+
+
+def test_a_refund_shopify_refuses_after_the_commit_goes_to_an_agent(
+    client: Client,
+    ordered: Order,
+    shopify: Sandbox,
+    monkeypatch,
+    django_capture_on_commit_callbacks,
+    run_jobs,
+) -> None:  # type: ignore[no-untyped-def]
+    _preview, request = ask(client, ordered, django_capture_on_commit_callbacks, quantity=1)
+    refused = UserErrors(
+        [UserError.from_payload({"field": ["transactions"], "message": "Gateway declined"})]
+    )
+    with monkeypatch.context() as patched:
+        fail_on(patched, "RefundCreate", refused)
+        with django_capture_on_commit_callbacks(execute=True):
+            push(request.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        run_jobs()
+
+    request.refresh_from_db()
+    assert request.status == "applied"  # Shopify has the change: it stands
+    assert request.shopify_result["refund_failed"] == "refused"
+    assert "Gateway declined" in request.shopify_result["refund_detail"]
+    assert writes(shopify, "orderEditCommit") == 1 and writes(shopify, "refundCreate") == 0
+    assert ordered.events.filter(kind=events.of("items", "refund_failed").name).exists()
+    page = client.get(f"/o/{access.link_token(ordered)}/").content.decode()
+    assert "You are owed €79.00: we will contact you about the refund." in page
+    assert "Gateway declined" not in page
+    made = [m for m in mail.outbox if "was made" in m.subject]
+    assert len(made) == 1 and "we will contact you about the refund" in made[0].body
+
+    agent = User.objects.create_superuser("dana", password="x")
+    admin = Client()
+    admin.force_login(agent)
+    queue = admin.get("/admin/edits/changerequest/?queue=refund")
+    assert list(queue.context["cl"].result_list) == [request]
+    detail = admin.get(f"/admin/edits/changerequest/{request.pk}/change/").content.decode()
+    assert "refund not made" in detail and "€79.00" in detail
+    with django_capture_on_commit_callbacks(execute=True):
+        admin.post(
+            "/admin/edits/changerequest/",
+            {"action": "refund_made_selected", "_selected_action": [request.pk]},
+        )
+    run_jobs()
+    request.refresh_from_db()
+    assert request.shopify_result["refund_made_by"] == "agent:dana"
+    assert not admin.get("/admin/edits/changerequest/?queue=refund").context["cl"].result_list
+    assert any("Your refund for order" in m.subject for m in mail.outbox)
+    page = client.get(f"/o/{access.link_token(ordered)}/").content.decode()
+    assert "The refund of €79.00 was made." in page
+
+
+def test_a_failure_after_the_commit_never_fails_the_change(
+    client: Client,
+    ordered: Order,
+    shopify: Sandbox,
+    monkeypatch,
+    django_capture_on_commit_callbacks,
+) -> None:  # type: ignore[no-untyped-def]
+    _preview, request = ask(
+        client, ordered, django_capture_on_commit_callbacks, variant=variant(shopify, "L")
+    )
+    with monkeypatch.context() as patched:
+        fail_on(patched, "FulfillmentOrderHold", Permanent("access denied"))
+        push(request.pk)
+
+    request.refresh_from_db()
+    assert request.status == "awaiting_payment"  # not "failed": Shopify has the edit
+    assert request.shopify_result["held"] is False
+    assert Decimal(request.shopify_result["to_pay"]) == Decimal("10.00")
+    page = client.get(f"/o/{access.link_token(ordered)}/").content.decode()
+    assert "Please pay the difference of €10.00." in page
+    assert "waits at the warehouse" not in page  # nothing holds it
+
+
+def test_the_payment_hold_joins_another_apps_hold_and_leaves_it(
+    client: Client,
+    ordered: Order,
+    shopify: Sandbox,
+    django_capture_on_commit_callbacks,
+    run_jobs,
+) -> None:  # type: ignore[no-untyped-def]
+    shopify.hold(ordered.number, reason="HIGH_RISK_OF_FRAUD", handle="fraud-app")
+    request = awaiting(
+        client, ordered, shopify, django_capture_on_commit_callbacks, run_jobs, quantity=3
+    )
+    assert request.shopify_result["held"] is True
+    assert our_holds(shopify, ordered) == [["fraud-app", HANDLE]]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        shopify.pay_balance(ordered.number)
+    for _ in range(3):
+        with django_capture_on_commit_callbacks(execute=True):
+            run_jobs()
+    request.refresh_from_db()
+    assert request.status == "applied" and request.shopify_result["paid"] is True
+    assert our_holds(shopify, ordered) == [["fraud-app"]]
+
+
+def test_a_hold_whose_answer_was_lost_is_found_not_placed_again(
+    client: Client,
+    ordered: Order,
+    shopify: Sandbox,
+    monkeypatch,
+    django_capture_on_commit_callbacks,
+) -> None:  # type: ignore[no-untyped-def]
+    _preview, request = ask(client, ordered, django_capture_on_commit_callbacks, quantity=3)
+    with monkeypatch.context() as patched:
+        fail_on(patched, "FulfillmentOrderHold", Transient("no answer in time"), after=True)
+        push(request.pk)
+    request.refresh_from_db()
+    assert request.status == "queued" and request.shopify_result["committed"] is True
+    ChangeRequest.objects.filter(pk=request.pk).update(next_attempt_at=timezone.now())
+
+    push(request.pk)
+
+    request.refresh_from_db()
+    assert request.status == "awaiting_payment" and request.shopify_result["held"] is True
+    assert writes(shopify, "orderEditCommit") == 1
+    assert writes(shopify, "fulfillmentOrderHold") == 1
+    assert our_holds(shopify, ordered) == [[HANDLE]]
+    hold = WarehouseHold.objects.get(order=ordered)
+    fulfillment_order = shopify.order_state(ordered.number)["fulfillment_orders"][0]
+    assert hold.hold_gid == fulfillment_order["fulfillment_holds"][0]["id"]
+
+
+def test_an_order_cancelled_while_its_difference_waits_is_closed_without_thanks(
+    client: Client,
+    ordered: Order,
+    shopify: Sandbox,
+    django_capture_on_commit_callbacks,
+    run_jobs,
+) -> None:  # type: ignore[no-untyped-def]
+    request = awaiting(
+        client,
+        ordered,
+        shopify,
+        django_capture_on_commit_callbacks,
+        run_jobs,
+        variant=variant(shopify, "L"),
+    )
+    subjects_before = [m.subject for m in mail.outbox]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        shopify.cancel(ordered.number)
+    for _ in range(3):
+        with django_capture_on_commit_callbacks(execute=True):
+            run_jobs()
+
+    request.refresh_from_db()
+    assert request.status == "applied"
+    assert request.shopify_result["payment_closed"] == "order_cancelled"
+    assert "paid" not in request.shopify_result
+    new = [m.subject for m in mail.outbox][len(subjects_before) :]
+    assert not [s for s in new if "was made" in s or "is paid" in s], new
+    hold = WarehouseHold.objects.get(order=ordered)
+    assert hold.released_because == "cancelled"
+    assert ordered.events.filter(kind=events.of("items", "payment_closed").name).exists()
+
+
+def test_a_difference_the_shop_takes_away_is_closed_not_paid(
+    client: Client,
+    ordered: Order,
+    shopify: Sandbox,
+    django_capture_on_commit_callbacks,
+    run_jobs,
+) -> None:  # type: ignore[no-untyped-def]
+    request = awaiting(
+        client, ordered, shopify, django_capture_on_commit_callbacks, run_jobs, quantity=3
+    )
+    # The merchant takes the third hoodie off again in Shopify's admin: nothing is owed.
+    admin = AdminClient.for_shop(ordered.shop)
+    line = ordered.lines.get()
+    edit = calls.stage_edit(
+        admin, ordered.shopify_id, quantities={line.shopify_id: 2}, additions=[]
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        calls.commit_edit(admin, edit.id, notify=False, staff_note="")
+    for _ in range(3):
+        with django_capture_on_commit_callbacks(execute=True):
+            run_jobs()
+
+    request.refresh_from_db()
+    assert request.status == "applied"
+    assert request.shopify_result["payment_closed"] == "no_longer_owed"
+    assert WarehouseHold.objects.get(order=ordered).released_because == "no_longer_owed"
+    assert our_holds(shopify, ordered) == [[]]
+
+
+def test_an_agent_settles_a_difference_and_the_warehouse_goes_on(
+    client: Client,
+    ordered: Order,
+    shopify: Sandbox,
+    django_capture_on_commit_callbacks,
+    run_jobs,
+) -> None:  # type: ignore[no-untyped-def]
+    request = awaiting(
+        client, ordered, shopify, django_capture_on_commit_callbacks, run_jobs, quantity=3
+    )
+    agent = User.objects.create_superuser("dana", password="x")
+    admin = Client()
+    admin.force_login(agent)
+    assert list(admin.get("/admin/edits/changerequest/?queue=payment").context["cl"].result_list)
+    with django_capture_on_commit_callbacks(execute=True):
+        admin.post(
+            "/admin/edits/changerequest/",
+            {"action": "settle_payment_selected", "_selected_action": [request.pk]},
+        )
+    run_jobs()
+
+    request.refresh_from_db()
+    assert request.status == "applied" and request.shopify_result["settled_by"] == "agent:dana"
+    assert our_holds(shopify, ordered) == [[]]
+    page = client.get(f"/o/{access.link_token(ordered)}/").content.decode()
+    assert "The difference is settled" in page
+
+
+def test_the_total_changing_after_the_preview_is_shown_again_before_anything_is_asked(
+    client: Client, ordered: Order, shopify: Sandbox
+) -> None:
+    data = choose(ordered, variant=variant(shopify, "L"))
+    preview = client.post(page_of(ordered), {**data, "step": "preview"})
+    assert "You pay €10.00 more." in preview.content.decode()
+    with shopify.store.lock:
+        shopify.store.variant(variant(shopify, "L")).price = Decimal("89.00")
+
+    again = client.post(page_of(ordered), {**data, "step": "confirm", "quoted": quoted(preview)})
+
+    assert again.status_code == 409
+    html = again.content.decode()
+    assert "The total changed since you looked." in html and "You pay €20.00 more." in html
+    assert not ChangeRequest.objects.exists()
+    confirmed = client.post(page_of(ordered), {**data, "step": "confirm", "quoted": quoted(again)})
+    assert confirmed.status_code == 302
+    request = ChangeRequest.objects.get()
+    assert request.after["quote"]["total"] in ("178.00", "178.0", "178")
+
+
+def test_a_forged_total_is_not_confirmed(client: Client, ordered: Order, shopify: Sandbox) -> None:
+    data = choose(ordered, variant=variant(shopify, "L"))
+    forged = client.post(page_of(ordered), {**data, "step": "confirm", "quoted": "a:b:c"})
+    assert forged.status_code == 409 and not ChangeRequest.objects.exists()
+
+
+def test_stock_limits_what_more_a_shopper_may_ask_for(
+    client: Client, ordered: Order, shopify: Sandbox
+) -> None:
+    line = ordered.lines.get()
+    field = f"quantity_{line.pk}"
+    html = client.get(page_of(ordered)).content.decode()
+    assert '<option value="7">' in html and '<option value="8">' not in html  # 2 + 5 more
+    shopify.set_stock("HOOD-M", 1)
+    from django.core.cache import cache
+
+    cache.clear()  # the catalogue is cached for a minute
+    html = client.get(page_of(ordered)).content.decode()
+    assert '<option value="3">' in html and '<option value="4">' not in html
+    too_many = client.post(page_of(ordered), {**choose(ordered), field: "4", "step": "preview"})
+    assert too_many.status_code == 422
+
+    shopify.set_stock("HOOD-L", 1)
+    cache.clear()
+    swap = client.post(
+        page_of(ordered), {**choose(ordered, variant=variant(shopify, "L")), "step": "preview"}
+    )
+    assert swap.status_code == 422
+    assert "We do not have that many in stock." in swap.content.decode()
+
+
+def test_stock_sold_meanwhile_commits_no_larger_quantity(
+    client: Client, ordered: Order, shopify: Sandbox, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    _preview, request = ask(client, ordered, django_capture_on_commit_callbacks, quantity=4)
+    shopify.set_stock("HOOD-M", 1)
+    push(request.pk)
+    request.refresh_from_db()
+    assert (request.status, request.failure_code) == ("failed", "conflict:sold_out")
+    assert writes(shopify, "orderEditCommit") == 0
+
+
+def test_agents_see_the_lines_that_change_and_the_totals(
+    client: Client, ordered: Order, shopify: Sandbox, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    _preview, request = ask(
+        client, ordered, django_capture_on_commit_callbacks, variant=variant(shopify, "L")
+    )
+    rows = ITEMS.compare(request)
+    assert rows == [
+        ("Trail hoodie · M", 2, 0),
+        ("Trail hoodie · L", 0, 2),
+        ("total", "€158.00", "€168.00"),
+    ]
+
+
+def test_a_discounted_line_swapped_at_the_same_price_costs_nothing_more(
+    client: Client,
+    ordered: Order,
+    shopify: Sandbox,
+    django_capture_on_commit_callbacks,
+    run_jobs,
+) -> None:  # type: ignore[no-untyped-def]
+    # The shop took €10 off each hoodie after the order (a line discount), and refunded it.
+    store = shopify.store
+    with store.lock:
+        session = store.begin_edit(store.order(ordered.number))
+        store.add_edit_discount(session, session.lines[0], description="Sorry", fixed=Decimal(10))
+        store.commit_edit(session, notify=False, staff_note=None)
+    admin = AdminClient.for_shop(ordered.shop)
+    state = calls.editable_order(admin, ordered.shopify_id)
+    calls.refund(
+        admin,
+        ordered.shopify_id,
+        amount=Money(Decimal("20.00"), "EUR"),
+        key="sorry",
+        to_payment=state.payment_for(Decimal(20)),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        run_jobs()
+    sync.refresh_order(ordered.shop, ordered.shopify_id)
+    line = ordered.lines.get()
+    assert (line.price, line.unit_paid) == (Decimal("79.00"), Decimal("69.00"))
+
+    preview, request = made(
+        client, ordered, django_capture_on_commit_callbacks, variant=variant(shopify, "S")
+    )
+    assert "Nothing to pay" in preview
+    assert request.status == "applied", (request.failure_code, request.failure_detail)
+    assert writes(shopify, "refundCreate") == 1  # the shop's "sorry" only
+    assert "to_pay" not in request.shopify_result and "refunded" not in request.shopify_result
+    small = [
+        line for line in shopify.order_state(ordered.number)["line_items"]
+        if line["variant_title"] == "S"
+    ]  # fmt: skip
+    assert [Decimal(str(line["price"])) for line in small] == [Decimal("79.00")]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_catalogue() -> None:
+    from django.core.cache import cache
+
+    cache.clear()
