@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, ClassVar
 
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -107,6 +107,13 @@ class EditPolicy(models.Model):
         default=list,
         blank=True,
         help_text=_('Products with any of these tags cannot be changed, e.g. ["made-to-order"].'),
+    )
+    items_add_tag = models.CharField(
+        _("products with this tag may be added"),
+        max_length=255,
+        blank=True,
+        validators=[RegexValidator(r'^[^"\\]*$', _("A tag cannot hold quotes or backslashes."))],
+        help_text=_("For example add-on. Empty: nothing can be added."),
     )
     items_max_increase_percent = models.PositiveIntegerField(
         _("largest increase of the order total (%)"), null=True, blank=True

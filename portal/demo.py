@@ -85,9 +85,10 @@ def connect() -> Shop:
         },
     )
     # The demo shows every change a shopper can make: item changes too, which a real shop
-    # switches on itself.
+    # switches on itself, and the cap (tagged add-on) to add.
     policy = EditPolicy.for_shop(shop)
     policy.items_enabled = True
+    policy.items_add_tag = "add-on"
     policy.save()
     return shop
 

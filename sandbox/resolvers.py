@@ -262,6 +262,29 @@ def order(_root: None, info: GraphQLResolveInfo, *, id: str) -> Order | None:
     return info.context.store.order_by_gid(id)
 
 
+PRODUCT_KEYS: dict[str, Callable[[Product], tuple[Any, ...]]] = {
+    "ID": lambda product: (product.id, product.id),
+    "TITLE": lambda product: (product.title.casefold(), product.id),
+}
+
+
+@resolves("QueryRoot", "products")
+def products(
+    _root: None, info: GraphQLResolveInfo, *, sortKey: str, query: str | None = None, **page: Any
+) -> dict[str, Any]:
+    """The catalogue; of `query`, the `tag:` terms (what the portal asks)."""
+    context: Context = info.context
+    tags, warnings = search.product_tags(query)
+    if warnings:
+        context.search.append({"path": [info.path.key], "query": query, "warnings": warnings})
+    found = [
+        product
+        for product in context.store.products.values()
+        if set(tags) <= {tag.casefold() for tag in product.tags}
+    ]
+    return connection(found, key=PRODUCT_KEYS[sortKey], **page)
+
+
 @resolves("QueryRoot", "product")
 def product(_root: None, info: GraphQLResolveInfo, *, id: str) -> Product | None:
     number = parse_gid(id, "Product")

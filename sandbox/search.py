@@ -63,6 +63,22 @@ def parse(query: str | None, *, time_zone: str = "UTC") -> Filter:
     return result
 
 
+def product_tags(query: str | None) -> tuple[list[str], list[dict[str, str]]]:
+    """The `tag:` terms of a `products(query:)`, each of which a product must carry (Shopify
+    compares tags without case); any other term is ignored with a warning."""
+    tags, warnings = [], []
+    for word in _words(query or ""):
+        if word.upper() == "AND":
+            continue
+        term = TERM.fullmatch(word)
+        if term is None or term["field"].lower() != "tag" or term["op"]:
+            name = term["field"].lower() if term else word
+            warnings.append({"field": name, "message": "Invalid search field for this query."})
+            continue
+        tags.append(term["value"].strip("'\"").casefold())
+    return tags, warnings
+
+
 def _words(query: str) -> list[str]:
     return re.findall(r"""\S+?:(?:[<>]=?|=)?(?:'[^']*'|"[^"]*"|\S+)|\S+""", query)
 

@@ -94,7 +94,8 @@ PRODUCT_TYPES = {
     "backpack": "Bags",
     "bottle": "Camp kitchen",
 }
-PRODUCT_TAGS = {"socks": ("final-sale",), "sneaker": ("new-arrival",)}
+# The cap is what the demo shop lets a shopper add to an order not yet packed.
+PRODUCT_TAGS = {"socks": ("final-sale",), "sneaker": ("new-arrival",), "cap": ("add-on",)}
 FIRST_PRODUCT_ID = 8_430_112_000_101
 FIRST_VARIANT_ID = 45_602_110_000_101
 OTHER_VARIANT_ID = 45_602_110_001_001

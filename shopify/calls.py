@@ -749,6 +749,25 @@ def product_variants(client: Client, product_id: int) -> list[Variant]:
     return list(_variants(product or {}))
 
 
+@dataclass(frozen=True)
+class Product:
+    id: int
+    title: str
+    variants: tuple[Variant, ...]
+
+
+def products_tagged(client: Client, tag: str) -> list[Product]:
+    """The products carrying `tag`, by title (the first ten)."""
+    value = tag.replace("\\", "\\\\").replace('"', '\\"')
+    found = client.query(documents.PRODUCTS_TAGGED, {"query": f'tag:"{value}"'}).get("products")
+    return [
+        Product(
+            id=gid_number(node["id"]) or 0, title=node["title"], variants=tuple(_variants(node))
+        )
+        for node in (found or {}).get("nodes") or []
+    ]
+
+
 def _variants(product: dict[str, Any]) -> Iterator[Variant]:
     for node in (product.get("variants") or {}).get("nodes") or []:
         yield Variant(

@@ -14,7 +14,7 @@ from django.core.exceptions import ObjectDoesNotExist
 
 from orders.models import LineItem, Shop
 from shopify import calls
-from shopify.calls import Variant
+from shopify.calls import Product, Variant
 from shopify.client import Client, ShopifyError
 
 logger = logging.getLogger(__name__)
@@ -36,6 +36,24 @@ def variants(shop: Shop, product_id: int, *, fresh: bool = False) -> list[Varian
         found = calls.product_variants(Client.for_shop(shop), product_id)
     except (ShopifyError, ObjectDoesNotExist) as error:  # Shopify down, or no credentials
         logger.info("variants of product %s not read: %s", product_id, error)
+        raise Unavailable from error
+    cache.set(key, found, CACHE_SECONDS)
+    return found
+
+
+def addable(shop: Shop, tag: str) -> list[Product]:
+    """The products a shopper may add to an order: those carrying the merchant's `tag`, read
+    from Shopify and cached for a minute. Raises `Unavailable`."""
+    if not tag:
+        return []
+    key = f"shopify:tagged:{shop.pk}:{tag.casefold()}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    try:
+        found = calls.products_tagged(Client.for_shop(shop), tag)
+    except (ShopifyError, ObjectDoesNotExist) as error:
+        logger.info("products tagged %s not read: %s", tag, error)
         raise Unavailable from error
     cache.set(key, found, CACHE_SECONDS)
     return found

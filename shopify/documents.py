@@ -503,25 +503,48 @@ mutation RefundCreate($input: RefundInput!, $key: String!) {
 """
 
 # What an item can be exchanged for: the product's other variants, and whether each is in stock.
-PRODUCT_VARIANTS = """
+# A variant as a shopper chooses it: its title, price, and whether (and how many) Shopify sells.
+VARIANT_FIELDS = """
+fragment VariantFields on ProductVariant {
+  id
+  title
+  price
+  availableForSale
+  inventoryQuantity
+  inventoryPolicy
+  selectedOptions { name value }
+}
+"""
+
+PRODUCT_VARIANTS = (
+    """
 query ProductVariants($id: ID!) {
   product(id: $id) {
     id
     title
-    variants(first: 50) {
-      nodes {
-        id
-        title
-        price
-        availableForSale
-        inventoryQuantity
-        inventoryPolicy
-        selectedOptions { name value }
-      }
+    variants(first: 50) { nodes { ...VariantFields } }
+  }
+}
+"""
+    + VARIANT_FIELDS
+)
+
+# What a shopper may add to an order: the products carrying the merchant's tag (Shopify's search
+# counts only active products by default), a few of each's variants.
+PRODUCTS_TAGGED = (
+    """
+query ProductsTagged($query: String!) {
+  products(first: 10, query: $query, sortKey: TITLE) {
+    nodes {
+      id
+      title
+      variants(first: 20) { nodes { ...VariantFields } }
     }
   }
 }
 """
+    + VARIANT_FIELDS
+)
 
 DOCUMENTS: dict[str, str] = {
     "OrdersUpdatedSince": ORDERS_UPDATED_SINCE,
@@ -545,6 +568,7 @@ DOCUMENTS: dict[str, str] = {
     "ReturnDeclineRequest": RETURN_DECLINE_REQUEST,
     "ReturnCancel": RETURN_CANCEL,
     "ProductVariants": PRODUCT_VARIANTS,
+    "ProductsTagged": PRODUCTS_TAGGED,
     "EditableOrder": EDITABLE_ORDER,
     "OrderEditBegin": ORDER_EDIT_BEGIN,
     "OrderEditSetQuantity": ORDER_EDIT_SET_QUANTITY,

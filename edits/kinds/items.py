@@ -43,7 +43,7 @@ from orders.decisions import Decision
 from orders.models import LineItem, Order
 from orders.requests import explain
 from shopify import calls, catalogue, outbox
-from shopify.calls import Addition, EditableOrder, Money, OrderEdit, Variant
+from shopify.calls import Addition, EditableOrder, Money, OrderEdit, Product, Variant
 from shopify.client import Client, Permanent, ShopifyError, Transient, UserErrors
 
 logger = logging.getLogger(__name__)
@@ -78,6 +78,16 @@ class Choice:
     variant_title: str
 
 
+@dataclass(frozen=True)
+class Extra:
+    """An item the shopper adds: how many of which variant, of which product."""
+
+    variant_id: int
+    product_id: int
+    quantity: int
+    variant_title: str
+
+
 class Items(ChangeKind):
     code = "items"
     position = 15
@@ -93,6 +103,7 @@ class Items(ChangeKind):
         "items_quantity",
         "items_same_price_only",
         "items_locked_tags",
+        "items_add_tag",
         "items_max_increase_percent",
         "items_max_decrease_percent",
         "items_refund_method",
@@ -165,20 +176,31 @@ class Items(ChangeKind):
         order, policy = page.order, page.policy
         lines = editable_lines(order, policy)
         catalogue_of, unavailable = catalogues(lines)
+        try:
+            addable = catalogue.addable(order.shop, policy.items_add_tag)
+        except catalogue.Unavailable:
+            addable, unavailable = [], True
         data = page.request.POST if page.method == "POST" else None
-        form = ItemsForm(data, order=order, lines=lines, catalogue_of=catalogue_of, policy=policy)
+        form = ItemsForm(
+            data,
+            order=order,
+            lines=lines,
+            catalogue_of=catalogue_of,
+            addable=addable,
+            policy=policy,
+        )
         context: dict[str, Any] = {"form": form, "variants_unavailable": unavailable}
         step = page.request.POST.get("step")
         if not form.is_bound or step == "edit":
             return page.render("edits/change_items.html", context)
         if not form.is_valid():
             return page.render("edits/change_items.html", context, status=422)
-        quantities, additions = plan(order, form.choices())
+        quantities, additions = plan(order, form.choices(), form.added())
         if short_of_stock(order, quantities, additions):
             form.add_error(None, NOT_IN_STOCK)
             return page.render("edits/change_items.html", context, status=422)
         try:
-            edit, refusal = preview(order, policy, quantities, [a for a, _line in additions])
+            edit, refusal = preview(order, policy, quantities, [a for a, _p in additions])
         except (ShopifyError, ObjectDoesNotExist) as error:  # Shopify down, or not connected
             logger.warning("no preview of %s's change: %s", order.name, error)
             form.add_error(
@@ -191,6 +213,8 @@ class Items(ChangeKind):
         quoted = quote(edit, order)
         if step == "confirm" and seen(page.request.POST.get("quoted", "")) == sums(quoted):
             titles = {choice.variant_id: choice.variant_title for choice in form.choices()}
+            if form.added():
+                titles[form.added().variant_id] = form.added().variant_title
             return {
                 "quantities": {str(line): quantity for line, quantity in quantities.items()},
                 "additions": [
@@ -199,9 +223,9 @@ class Items(ChangeKind):
                         "quantity": addition.quantity,
                         "discount": str(addition.discount),
                         "title": titles.get(addition.variant_id, ""),
-                        "line": line.shopify_id,  # the line it replaces (its product)
+                        "product": product,
                     }
-                    for addition, line in additions
+                    for addition, product in additions
                 ],
                 "quote": quoted,
             }
@@ -259,7 +283,6 @@ class Items(ChangeKind):
         comes to what the shopper accepted; then record at once that Shopify has it."""
         order, after = request.order, request.after
         quantities = {int(k): int(v) for k, v in after.get("quantities", {}).items()}
-        lines = {line.shopify_id: line for line in order.lines.all()}
         additions = [
             (
                 Addition(
@@ -268,7 +291,7 @@ class Items(ChangeKind):
                     Decimal(added.get("discount") or "0"),
                     DISCOUNT_NOTE,
                 ),
-                lines.get(added["line"]),
+                int(added["product"]),
             )
             for added in after.get("additions", [])
         ]
@@ -279,7 +302,7 @@ class Items(ChangeKind):
         if short:
             raise outbox.Conflict("sold_out")
         edit = calls.stage_edit(
-            client, order.shopify_id, quantities=quantities, additions=[a for a, _l in additions]
+            client, order.shopify_id, quantities=quantities, additions=[a for a, _p in additions]
         )
         if sums(quote(edit, order)) != sums(after.get("quote", {})):
             raise outbox.Conflict("price_changed")
@@ -441,7 +464,7 @@ def catalogues(lines: list[LineItem]) -> tuple[dict[int, list[Variant]], bool]:
 def short_of_stock(
     order: Order,
     quantities: dict[int, int],
-    additions: Iterable[tuple[Addition, LineItem | None]],
+    additions: Iterable[tuple[Addition, int]],
     *,
     fresh: bool = False,
 ) -> bool:
@@ -449,21 +472,29 @@ def short_of_stock(
     counted as its already (Shopify committed them at checkout). Raises `catalogue.Unavailable`
     when Shopify cannot be asked."""
     lines = {line.shopify_id: line for line in order.lines.all()}
-    more: dict[int, tuple[int, LineItem | None]] = {}  # variant -> (units more, a line of it)
+    more: dict[int, tuple[int, int | None]] = {}  # variant -> (units more, its product)
     for line_id, quantity in quantities.items():
         line = lines.get(line_id)
         if line is not None and line.variant_id and quantity > line.quantity:
-            more[line.variant_id] = (quantity - line.quantity, line)
-    for addition, replaced in additions:
-        more[addition.variant_id] = (addition.quantity, replaced)
-    for variant_id, (units, line) in more.items():
-        if line is None or not line.product_id:
+            more[line.variant_id] = (quantity - line.quantity, line.product_id)
+    for addition, product in additions:
+        more[addition.variant_id] = (addition.quantity, product)
+    for variant_id, (units, product_id) in more.items():
+        if not product_id:
             return True
-        variants = catalogue.variants(order.shop, line.product_id, fresh=fresh)
+        variants = catalogue.variants(order.shop, product_id, fresh=fresh)
         found = next((v for v in variants if v.id == variant_id), None)
         if found is None or not found.can_sell(units):
             return True
     return False
+
+
+def named(product: Product, variant: Variant, sold_out: Any) -> str:
+    """ "Wool beanie · Grey", or the product's title alone for its only variant."""
+    name = product.title
+    if variant.title and variant.title != "Default Title":
+        name = f"{product.title} · {variant.title}"
+    return str(sold_out % {"variant": name}) if sold_out and not variant.available else name
 
 
 def room(line: LineItem, variants: list[Variant] | None) -> int:
@@ -485,10 +516,14 @@ class ItemsForm(forms.Form):
         order: Order,
         lines: list[LineItem],
         catalogue_of: dict[int, list[Variant]],
+        addable: list[Product],
         policy: EditPolicy,
     ) -> None:
         super().__init__(data)
         self.order, self.lines = order, lines
+        self.addable = {
+            variant.id: (product, variant) for product in addable for variant in product.variants
+        }
         self.options = {
             line.pk: [v for v in catalogue_of.get(line.pk, []) if v.id != line.variant_id]
             for line in lines
@@ -514,6 +549,24 @@ class ItemsForm(forms.Form):
                     choices=choices,
                     initial=str(line.variant_id),
                 )
+
+        if self.addable:
+            sold_out = _("%(variant)s (sold out)")
+            self.fields["add_variant"] = forms.ChoiceField(
+                label=_("Add an item"),
+                required=False,
+                choices=[("", _("Nothing"))]
+                + [
+                    (str(variant.id), named(product, variant, sold_out))
+                    for product, variant in self.addable.values()
+                ],
+            )
+            self.fields["add_quantity"] = forms.TypedChoiceField(
+                label=_("How many to add"),
+                choices=[(n, str(n)) for n in range(1, MAX_MORE + 1)],
+                coerce=int,
+                initial=1,
+            )
 
     def rows(self) -> list[dict[str, Any]]:
         """Per line: the line and its fields, for the template."""
@@ -541,19 +594,35 @@ class ItemsForm(forms.Form):
                     self.add_error(
                         f"variant_{line.pk}", _("This one is sold out. Please choose another.")
                     )
+        chosen = self.addable.get(int(cleaned.get("add_variant") or 0))
+        if cleaned.get("add_variant") and (chosen is None or not chosen[1].available):
+            self.add_error("add_variant", _("This one is sold out. Please choose another."))
         if self.errors:
             return cleaned
         choices = self.choices()
-        if not any(
+        if not self.added() and not any(
             c.quantity != c.line.quantity or c.variant_id != c.line.variant_id for c in choices
         ):
             raise forms.ValidationError(NOTHING_CHANGED, code="unchanged")
         untouched = sum(line.quantity for line in self.order.lines.all() if line not in self.lines)
-        if not untouched and not sum(c.quantity for c in choices):
+        if not untouched and not sum(c.quantity for c in choices) and not self.added():
             raise forms.ValidationError(
                 _("To remove every item, cancel the order instead."), code="everything_removed"
             )
         return cleaned
+
+    def added(self) -> Extra | None:
+        """The item the shopper adds, if any."""
+        chosen = self.addable.get(int(self.cleaned_data.get("add_variant") or 0))
+        if chosen is None:
+            return None
+        product, variant = chosen
+        return Extra(
+            variant.id,
+            product.id,
+            int(self.cleaned_data.get("add_quantity") or 1),
+            named(product, variant, ""),
+        )
 
     def choices(self) -> list[Choice]:
         found = []
@@ -569,14 +638,14 @@ class ItemsForm(forms.Form):
 
 
 def plan(
-    order: Order, choices: list[Choice]
-) -> tuple[dict[int, int], list[tuple[Addition, LineItem]]]:
+    order: Order, choices: list[Choice], added: Extra | None = None
+) -> tuple[dict[int, int], list[tuple[Addition, int]]]:
     """The shopper's choices as Shopify's edit: each line's new quantity, and the variants to
-    add (with the line each replaces). A swap sets its line to 0 and adds the new variant at the
-    old line's discount per unit, or raises the quantity of the line that already holds it
-    (Shopify adds no second line of one variant)."""
+    add (with their product). A swap sets its line to 0 and adds the new variant at the old
+    line's discount per unit; an item added comes at its price. A variant the order already
+    holds raises that line's quantity instead (Shopify adds no second line of one variant)."""
     quantities: dict[int, int] = {}
-    wanted: dict[int, tuple[int, LineItem]] = {}
+    wanted: dict[int, tuple[int, int, Decimal]] = {}  # variant -> (units, product, discount)
     for choice in choices:
         line = choice.line
         if choice.variant_id == line.variant_id:
@@ -584,19 +653,26 @@ def plan(
                 quantities[line.shopify_id] = choice.quantity
         else:
             quantities[line.shopify_id] = 0
-            before = wanted.get(choice.variant_id, (0, line))[0]
-            wanted[choice.variant_id] = (before + choice.quantity, line)
+            before = wanted.get(choice.variant_id, (0, 0, Decimal(0)))[0]
+            discount = max(line.price - line.unit_paid, Decimal(0))
+            wanted[choice.variant_id] = (
+                before + choice.quantity,
+                line.product_id or 0,
+                discount,
+            )
+    if added is not None:
+        before, _product, discount = wanted.get(added.variant_id, (0, 0, Decimal(0)))
+        wanted[added.variant_id] = (before + added.quantity, added.product_id, discount)
     holding = {line.variant_id: line for line in order.lines.all() if line.variant_id}
     additions = []
-    for variant, (quantity, replaced) in wanted.items():
+    for variant, (quantity, product, discount) in wanted.items():
         if not quantity:
             continue
         held = holding.get(variant)
         if held is not None:
             quantities[held.shopify_id] = quantities.get(held.shopify_id, held.quantity) + quantity
         else:
-            discount = max(replaced.price - replaced.unit_paid, Decimal(0))
-            additions.append((Addition(variant, quantity, discount, DISCOUNT_NOTE), replaced))
+            additions.append((Addition(variant, quantity, discount, DISCOUNT_NOTE), product))
     return quantities, additions
 
 

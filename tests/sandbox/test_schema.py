@@ -184,6 +184,7 @@ def variables_for(name: str, sandbox: Sandbox) -> dict[str, Any]:
         },
         "ReturnCancel": {"id": requested and requested.gid},
         "ProductVariants": {"id": "gid://shopify/Product/71"},
+        "ProductsTagged": {"query": 'tag:"add-on"'},
         "EditableOrder": {"id": order.gid},
         "OrderEditBegin": {"id": unshipped.gid},
         "OrderEditSetQuantity": {
