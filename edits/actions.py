@@ -300,6 +300,10 @@ def mark_failed(
         # stands, and its money is the agents' business.
         result = kinds.get(request.kind).unsettled(request, code)
         return _made(request, order, {**result, "settle_failed": detail[:500] or code})
+    if code == "unavailable" and request.shopify_result.get("committing"):
+        # The last attempt was writing when its answer was lost: made or not, only Shopify
+        # knows. An agent looks, and a retry recognises a change that was made.
+        code = "unconfirmed"
     request.move_to(Status.FAILED)
     request.record_failure(code, detail)
     request.refused_fields = list(fields)

@@ -20,10 +20,11 @@ import logging
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from edits import events, kinds
-from edits.models import EditPolicy, WarehouseHold
+from edits.models import ChangeRequest, EditPolicy, WarehouseHold
 from orders.actors import SYSTEM
 from orders.models import Order
 from shopify import calls, queue
@@ -124,21 +125,34 @@ def _hold(
 
 def release(order_id: int, because: str, reason: str = Reason.ADDRESS_WINDOW) -> int:
     """Release the holds we placed on the order for `reason` (every reason when the order was
-    cancelled); how many were released."""
+    cancelled); how many were released. A payment hold is also looked for in Shopify by our
+    handle: one whose answer was lost, and so never recorded, is released too."""
     held = WarehouseHold.objects.filter(order_id=order_id, released_at=None)
     if because != Release.CANCELLED:
         held = held.filter(reason=reason)
     holds = list(held)
     order = Order.objects.select_related("shop").get(pk=order_id)
-    if not holds or not order.shop.is_active:
+    if not order.shop.is_active:
         return 0
     client = Client.for_shop(order.shop)
-    for hold in holds:
-        if because != Release.CANCELLED:  # Shopify closes a cancelled order's holds itself
+    targets = [(hold.fulfillment_order_gid, hold.hold_gid) for hold in holds]
+    if reason == Reason.AWAITING_PAYMENT and because != Release.CANCELLED:
+        handle = HANDLES[reason][0]
+        state = calls.order_state(client, order.shopify_id)
+        targets += [
+            (fo.id, fo.holds[handle])
+            for fo in state.fulfillment_orders
+            if handle in fo.holds and (fo.id, fo.holds[handle]) not in targets
+        ]
+    if not targets:
+        return 0
+    if because != Release.CANCELLED:  # Shopify closes a cancelled order's holds itself
+        for fulfillment_order, hold_id in targets:
             try:
-                calls.release_hold(client, hold.fulfillment_order_gid, hold.hold_gid)
+                calls.release_hold(client, fulfillment_order, hold_id)
             except UserErrors as refused:  # released in Shopify's admin meanwhile: done too
-                logger.info("hold %s of %s: %s", hold.hold_gid, order.name, refused)
+                logger.info("hold %s of %s: %s", hold_id, order.name, refused)
+    for hold in holds:
         with transaction.atomic():
             released = WarehouseHold.objects.filter(pk=hold.pk, released_at=None).update(
                 released_at=timezone.now(), released_because=because
@@ -146,30 +160,42 @@ def release(order_id: int, because: str, reason: str = Reason.ADDRESS_WINDOW) ->
             if released:
                 order.log(events.HOLD_RELEASED, actor=SYSTEM, because=because)
     order.bump_revision()
-    return len(holds)
+    return len(targets)
 
 
 def release_due() -> int:
-    """The scheduler's run (every minute): release the holds whose address window ended."""
-    due = (
-        WarehouseHold.objects.filter(
-            reason=Reason.ADDRESS_WINDOW,
-            released_at=None,
-            release_due_at__lte=timezone.now(),
-            order__shop__is_active=True,
-        )
-        .values_list("order_id", flat=True)
-        .distinct()
+    """The scheduler's run (every minute): release the holds whose address window ended, and
+    the payment holds nothing waits for any more (their release job lost with Redis or a
+    worker). Returns how many orders."""
+    window = WarehouseHold.objects.filter(
+        reason=Reason.ADDRESS_WINDOW, release_due_at__lte=timezone.now()
+    )
+    waiting = (ChangeRequest.Status.AWAITING_PAYMENT, ChangeRequest.Status.QUEUED)
+    still_owed = ChangeRequest.objects.filter(
+        order=OuterRef("order"), kind="items", status__in=waiting
+    )
+    payment = WarehouseHold.objects.filter(reason=Reason.AWAITING_PAYMENT).filter(
+        ~Exists(still_owed)
     )
     count = 0
     with transaction.atomic():
-        for order_id in due:
-            queue.enqueue(
-                release,
-                order_id,
-                Release.WINDOW_ENDED,
-                queue="shopify",
-                job_id=f"release-{order_id}",
+        for holds, because, reason, prefix in (
+            (window, Release.WINDOW_ENDED, Reason.ADDRESS_WINDOW, "release"),
+            (payment, Release.NO_LONGER_OWED, Reason.AWAITING_PAYMENT, "release-paid"),
+        ):
+            due = (
+                holds.filter(released_at=None, order__shop__is_active=True)
+                .values_list("order_id", flat=True)
+                .distinct()
             )
-            count += 1
+            for order_id in due:
+                queue.enqueue(
+                    release,
+                    order_id,
+                    because,
+                    reason,
+                    queue="shopify",
+                    job_id=f"{prefix}-{order_id}",
+                )
+                count += 1
     return count

@@ -308,8 +308,14 @@ class OrderEdit:
 class Addition:
     variant_id: int
     quantity: int
-    discount: Decimal = Decimal(0)  # off each unit, in the order's currency
+    # Off each unit, as a percentage of its price: Shopify applies a line's percentage to every
+    # unit (the 2025-01 capture: 10 % of 2 × 100 is 90 each), where a fixed amount's reading
+    # (per unit, or the line's) is not documented.
+    discount_percent: Decimal = Decimal(0)
     discount_note: str = ""
+    # A second line of a variant the edit adds already (at another discount): Shopify adds no
+    # second line of one variant unless asked to.
+    duplicate: bool = False
 
 
 def editable_order(client: Client, order_id: int) -> EditableOrder:
@@ -359,7 +365,7 @@ def stage_edit(
     restock: bool = True,
 ) -> OrderEdit:
     """Begin an edit and stage the changes: each line's new quantity (0 removes it), and the
-    variants added (with their discount per unit, if any). Nothing changes until
+    variants added (with their discount, if any). Nothing changes until
     `commit_edit`; an edit never committed is forgotten. A swap is both: the old line to 0,
     the new variant added."""
     node = _staged(
@@ -389,22 +395,20 @@ def stage_edit(
                 "id": edit_id,
                 "variantId": gid("ProductVariant", addition.variant_id),
                 "quantity": addition.quantity,
+                "allowDuplicates": addition.duplicate,
             },
             payload="orderEditAddVariant",
         )
         node = _staged(result)
         added = result.get("calculatedLineItem") or {}
-        if addition.discount > 0 and added.get("id"):
+        if addition.discount_percent > 0 and added.get("id"):
             result = client.mutate(
                 documents.ORDER_EDIT_ADD_LINE_ITEM_DISCOUNT,
                 {
                     "id": edit_id,
                     "lineItemId": added["id"],
                     "discount": {
-                        "fixedValue": {
-                            "amount": str(addition.discount),
-                            "currencyCode": original_total.currency,
-                        },
+                        "percentValue": float(addition.discount_percent),
                         "description": addition.discount_note[:255] or None,
                     },
                 },

@@ -447,8 +447,18 @@ mutation OrderEditSetQuantity(
 
 ORDER_EDIT_ADD_VARIANT = (
     """
-mutation OrderEditAddVariant($id: ID!, $variantId: ID!, $quantity: Int!) {
-  orderEditAddVariant(id: $id, variantId: $variantId, quantity: $quantity, allowDuplicates: false) {
+mutation OrderEditAddVariant(
+  $id: ID!
+  $variantId: ID!
+  $quantity: Int!
+  $allowDuplicates: Boolean
+) {
+  orderEditAddVariant(
+    id: $id
+    variantId: $variantId
+    quantity: $quantity
+    allowDuplicates: $allowDuplicates
+  ) {
     calculatedLineItem { ...CalculatedLine }
     calculatedOrder { ...CalculatedTotals }
     userErrors { field message }
@@ -458,8 +468,8 @@ mutation OrderEditAddVariant($id: ID!, $variantId: ID!, $quantity: Int!) {
     + CALCULATED_FIELDS
 )
 
-# A line's discount in the edit: a swapped line keeps what the shopper paid for one unit (the
-# new variant gets the old line's discount, per unit, as Shopify applies a fixed line discount).
+# A line's discount in the edit: a swapped line keeps the old line's discount, as a percentage
+# of each unit's price.
 ORDER_EDIT_ADD_LINE_ITEM_DISCOUNT = (
     """
 mutation OrderEditAddLineItemDiscount(

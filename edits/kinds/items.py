@@ -8,9 +8,9 @@ Only a paid order is changed (Shopify's `PAID` or `PARTIALLY_REFUNDED`, owing no
 the edit's difference is the whole balance, and nothing the shopper owed before is mixed in.
 
 In Shopify it is one order edit: `orderEditBegin`, each line's new quantity (0 removes it; a swap
-is the old line at 0 and the new variant added, at the old line's discount per unit),
+is the old line at 0 and the new variant added, at the old line's discount rate),
 `orderEditCommit`. The preview stages the same edit without committing it, and the confirmation
-carries the total the shopper saw (signed): if Shopify comes to another by then, the preview is
+carries the plan and the total the shopper saw (signed): if Shopify comes to another, the preview is
 shown again. The worker stages the edit once more and commits only if the stock is there and
 Shopify still comes to the accepted total. Committing moves no money: a dearer order is held at
 the warehouse (`holds.hold_for_payment`) until Shopify reports the balance paid; a cheaper one is
@@ -66,6 +66,10 @@ explain(
 explain("conflict:sold_out", _("An item you chose is no longer in stock. Please choose again."))
 explain("conflict:not_editable", NOT_EDITABLE)
 explain("conflict:payment_pending", PAYMENT_PENDING)
+explain(
+    "unconfirmed",
+    _("We could not confirm with the shop that your change was made. We will contact you."),
+)
 
 
 @dataclass(frozen=True)
@@ -160,10 +164,14 @@ class Items(ChangeKind):
             )
         )
         result = change.shopify_result
+        unconfirmed = result.get("refund_failed") == "unconfirmed"
         for key, label in (
             ("to_pay", _("to pay")),
             ("refunded", _("refunded")),
-            ("to_refund", _("refund not made")),
+            (
+                "to_refund",
+                _("refund not confirmed: check Shopify") if unconfirmed else _("refund not made"),
+            ),
         ):
             if result.get(key) and (key != "to_refund" or result.get("refund_failed")):
                 amount = formatting.money(Decimal(result[key]), currency)
@@ -196,12 +204,14 @@ class Items(ChangeKind):
         if not form.is_valid():
             return page.render("edits/change_items.html", context, status=422)
         quantities, additions = plan(order, form.choices(), form.added())
-        if short_of_stock(order, quantities, additions):
-            form.add_error(None, NOT_IN_STOCK)
-            return page.render("edits/change_items.html", context, status=422)
         try:
-            edit, refusal = preview(order, policy, quantities, [a for a, _p in additions])
-        except (ShopifyError, ObjectDoesNotExist) as error:  # Shopify down, or not connected
+            short = short_of_stock(order, quantities, additions)
+            edit, refusal = (
+                (None, str(NOT_IN_STOCK))
+                if short
+                else preview(order, policy, quantities, [a for a, _p in additions])
+            )
+        except (ShopifyError, ObjectDoesNotExist, catalogue.Unavailable) as error:
             logger.warning("no preview of %s's change: %s", order.name, error)
             form.add_error(
                 None, _("We cannot calculate the new total right now. Please try again shortly.")
@@ -211,7 +221,8 @@ class Items(ChangeKind):
             form.add_error(None, refusal)
             return page.render("edits/change_items.html", context, status=422)
         quoted = quote(edit, order)
-        if step == "confirm" and seen(page.request.POST.get("quoted", "")) == sums(quoted):
+        shown = {**sums(quoted), "plan": fingerprint(order, quantities, additions)}
+        if step == "confirm" and seen(page.request.POST.get("quoted", "")) == shown:
             titles = {choice.variant_id: choice.variant_title for choice in form.choices()}
             if form.added():
                 titles[form.added().variant_id] = form.added().variant_title
@@ -221,7 +232,8 @@ class Items(ChangeKind):
                     {
                         "variant": addition.variant_id,
                         "quantity": addition.quantity,
-                        "discount": str(addition.discount),
+                        "discount_percent": str(addition.discount_percent),
+                        "duplicate": addition.duplicate,
                         "title": titles.get(addition.variant_id, ""),
                         "product": product,
                     }
@@ -232,7 +244,7 @@ class Items(ChangeKind):
         difference = edit.difference
         context |= {
             "quote": quoted,
-            "quoted": signing.dumps(sums(quoted), salt=QUOTE_SALT),
+            "quoted": signing.dumps(shown, salt=QUOTE_SALT),
             "price_changed": step == "confirm",
             "to_pay": max(difference, Decimal(0)),
             "to_refund": max(-difference, Decimal(0)),
@@ -260,21 +272,29 @@ class Items(ChangeKind):
         return ""
 
     def already_done(self, request: ChangeRequest, state: EditableOrder) -> bool:
-        """Committed by an attempt of ours: recorded, or (the answer lost) seen in the lines."""
-        if request.shopify_result.get("committed"):
+        """Committed by an attempt of ours: recorded, or (the answer lost) seen in the lines
+        after an attempt that was committing. Lines that look right without such an attempt
+        are the shop's doing: not ours to settle (the conflict check says they changed)."""
+        result = request.shopify_result
+        if result.get("committed"):
             return True
+        if not result.get("committing"):
+            return False
         for line_id, quantity in request.after.get("quantities", {}).items():
             now = state.lines.get(int(line_id))
             if now is None or now.quantity != quantity:
                 return False
-        before = {line["variant"] for line in request.before.get("lines", [])}
+        before = {line["id"] for line in request.before.get("lines", [])}
+        wanted: dict[int, int] = {}
         for added in request.after.get("additions", []):
+            wanted[added["variant"]] = wanted.get(added["variant"], 0) + added["quantity"]
+        for variant, quantity in wanted.items():
             fresh = [
                 line
                 for line in state.lines.values()
-                if line.variant_id == added["variant"] and added["variant"] not in before
+                if line.variant_id == variant and line.id not in before
             ]
-            if sum(line.quantity for line in fresh) != added["quantity"]:
+            if sum(line.quantity for line in fresh) != quantity:
                 return False
         return True
 
@@ -288,8 +308,9 @@ class Items(ChangeKind):
                 Addition(
                     int(added["variant"]),
                     int(added["quantity"]),
-                    Decimal(added.get("discount") or "0"),
+                    Decimal(added.get("discount_percent") or "0"),
                     DISCOUNT_NOTE,
+                    bool(added.get("duplicate")),
                 ),
                 int(added["product"]),
             )
@@ -306,10 +327,11 @@ class Items(ChangeKind):
         )
         if sums(quote(edit, order)) != sums(after.get("quote", {})):
             raise outbox.Conflict("price_changed")
-        calls.commit_edit(client, edit.id, notify=False, staff_note=STAFF_NOTE)
         actions.note_result(
-            request=request, committed=True, received_before=str(state.received.amount)
+            request=request, committing=edit.id, received_before=str(state.received.amount)
         )
+        calls.commit_edit(client, edit.id, notify=False, staff_note=STAFF_NOTE)
+        actions.note_result(request=request, committed=True)
 
     def settle_money(self, client: Client, request: ChangeRequest) -> dict[str, Any]:
         """The edit is in Shopify: the order owes the difference (held at the warehouse until
@@ -350,7 +372,9 @@ class Items(ChangeKind):
                 "pay_by": pay_by(request.order),
             }
         if difference < 0:
-            return {"to_refund": str(-difference), "currency": currency, "refund_failed": code}
+            # A refund asked for whose answer never came may have been made: agents look first.
+            failed = "unconfirmed" if request.shopify_result.get("refunding") else code
+            return {"to_refund": str(-difference), "currency": currency, "refund_failed": failed}
         return {}
 
 
@@ -376,6 +400,7 @@ def refund(
         if payment is None:
             return {**result, "refund_failed": "no_payment"}
         actions.note_result(request=request, refund_payment=payment.id)
+    actions.note_result(request=request, refunding=True)
     try:
         calls.refund(
             client,
@@ -642,38 +667,63 @@ def plan(
 ) -> tuple[dict[int, int], list[tuple[Addition, int]]]:
     """The shopper's choices as Shopify's edit: each line's new quantity, and the variants to
     add (with their product). A swap sets its line to 0 and adds the new variant at the old
-    line's discount per unit; an item added comes at its price. A variant the order already
-    holds raises that line's quantity instead (Shopify adds no second line of one variant)."""
+    line's discount rate; an item added comes at its price. Units of one variant at different
+    rates are separate lines. A variant that one of the lines the shopper may change holds
+    already raises that line's quantity instead."""
     quantities: dict[int, int] = {}
-    wanted: dict[int, tuple[int, int, Decimal]] = {}  # variant -> (units, product, discount)
+    wanted: dict[tuple[int, Decimal], int] = {}  # (variant, discount %) -> units
+    products: dict[int, int] = {}
     for choice in choices:
         line = choice.line
         if choice.variant_id == line.variant_id:
             if choice.quantity != line.quantity:
                 quantities[line.shopify_id] = choice.quantity
-        else:
-            quantities[line.shopify_id] = 0
-            before = wanted.get(choice.variant_id, (0, 0, Decimal(0)))[0]
-            discount = max(line.price - line.unit_paid, Decimal(0))
-            wanted[choice.variant_id] = (
-                before + choice.quantity,
-                line.product_id or 0,
-                discount,
-            )
+            continue
+        quantities[line.shopify_id] = 0
+        key = (choice.variant_id, rate(line))
+        wanted[key] = wanted.get(key, 0) + choice.quantity
+        products[choice.variant_id] = line.product_id or 0
     if added is not None:
-        before, _product, discount = wanted.get(added.variant_id, (0, 0, Decimal(0)))
-        wanted[added.variant_id] = (before + added.quantity, added.product_id, discount)
-    holding = {line.variant_id: line for line in order.lines.all() if line.variant_id}
-    additions = []
-    for variant, (quantity, product, discount) in wanted.items():
+        key = (added.variant_id, Decimal(0))
+        wanted[key] = wanted.get(key, 0) + added.quantity
+        products[added.variant_id] = added.product_id
+    holding = {line.variant_id: line for line in changeable(order, choices)}
+    additions: list[tuple[Addition, int]] = []
+    for (variant, percent), quantity in sorted(wanted.items(), key=lambda item: -item[0][1]):
         if not quantity:
             continue
         held = holding.get(variant)
-        if held is not None:
+        if held is not None and not percent:
             quantities[held.shopify_id] = quantities.get(held.shopify_id, held.quantity) + quantity
-        else:
-            additions.append((Addition(variant, quantity, discount, DISCOUNT_NOTE), product))
+            continue
+        duplicate = held is not None or any(a.variant_id == variant for a, _p in additions)
+        addition = Addition(variant, quantity, percent, DISCOUNT_NOTE, duplicate)
+        additions.append((addition, products[variant]))
     return quantities, additions
+
+
+def rate(line: LineItem) -> Decimal:
+    """The line's discount, as a percentage of its price."""
+    if not line.price or line.unit_paid >= line.price:
+        return Decimal(0)
+    return ((line.price - line.unit_paid) * 100 / line.price).quantize(Decimal("0.000001"))
+
+
+def changeable(order: Order, choices: list[Choice]) -> list[LineItem]:
+    """The lines the shopper chose for (those a swap may merge into)."""
+    chosen = {choice.line.pk for choice in choices}
+    return [line for line in order.lines.all() if line.pk in chosen and line.variant_id]
+
+
+def fingerprint(
+    order: Order, quantities: dict[int, int], additions: list[tuple[Addition, int]]
+) -> str:
+    """The order and the edit planned: a confirmation holds for this plan only."""
+    planned = sorted((str(line), quantity) for line, quantity in quantities.items())
+    added = sorted(
+        (str(a.variant_id), a.quantity, str(a.discount_percent), a.duplicate) for a, _p in additions
+    )
+    return f"{order.pk}:{planned}:{added}"
 
 
 def money_refusal(edit: OrderEdit, policy: EditPolicy) -> str:

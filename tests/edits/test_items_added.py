@@ -127,3 +127,22 @@ def test_nothing_is_offered_without_the_merchants_tag(
     EditPolicy.objects.filter(shop=ordered.shop).update(items_add_tag="")
     html = client.get(page_of(ordered)).content.decode()
     assert "Add an item" not in html and "Wool beanie" not in html
+
+
+def test_shopify_unreachable_while_the_stock_is_checked_is_said_not_a_crash(
+    client: Client, ordered: Order, shopify: Sandbox, beanie, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from shopify import catalogue
+
+    page = client.get(page_of(ordered))  # the catalogue read and cached for the form
+    assert page.status_code == 200
+
+    def unreachable(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise catalogue.Unavailable
+
+    monkeypatch.setattr(catalogue, "variants", unreachable)
+    data = {**choose(ordered), "add_variant": grey(beanie), "add_quantity": "1"}
+    response = client.post(page_of(ordered), {**data, "step": "preview"})
+    assert response.status_code == 503
+    assert "We cannot calculate the new total right now." in response.content.decode()
+    assert not ChangeRequest.objects.exists()

@@ -7,6 +7,7 @@ limits what more a shopper may ask for."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -452,6 +453,29 @@ def test_agents_see_the_lines_that_change_and_the_totals(
     ]
 
 
+def discounted(order: Order, shopify: Sandbox, capture, run_jobs) -> None:  # type: ignore[no-untyped-def]
+    """The shop took €10 off each hoodie after the order (a line discount), and refunded it."""
+    store = shopify.store
+    with store.lock:
+        session = store.begin_edit(store.order(order.number))
+        store.add_edit_discount(session, session.lines[0], description="Sorry", fixed=Decimal(10))
+        store.commit_edit(session, notify=False, staff_note=None)
+    admin = AdminClient.for_shop(order.shop)
+    state = calls.editable_order(admin, order.shopify_id)
+    calls.refund(
+        admin,
+        order.shopify_id,
+        amount=Money(Decimal("20.00"), "EUR"),
+        key="sorry",
+        to_payment=state.payment_for(Decimal(20)),
+    )
+    with capture(execute=True):
+        run_jobs()
+    sync.refresh_order(order.shop, order.shopify_id)
+    line = order.lines.get()
+    assert (line.price, line.unit_paid) == (Decimal("79.00"), Decimal("69.00"))
+
+
 def test_a_discounted_line_swapped_at_the_same_price_costs_nothing_more(
     client: Client,
     ordered: Order,
@@ -459,26 +483,7 @@ def test_a_discounted_line_swapped_at_the_same_price_costs_nothing_more(
     django_capture_on_commit_callbacks,
     run_jobs,
 ) -> None:  # type: ignore[no-untyped-def]
-    # The shop took €10 off each hoodie after the order (a line discount), and refunded it.
-    store = shopify.store
-    with store.lock:
-        session = store.begin_edit(store.order(ordered.number))
-        store.add_edit_discount(session, session.lines[0], description="Sorry", fixed=Decimal(10))
-        store.commit_edit(session, notify=False, staff_note=None)
-    admin = AdminClient.for_shop(ordered.shop)
-    state = calls.editable_order(admin, ordered.shopify_id)
-    calls.refund(
-        admin,
-        ordered.shopify_id,
-        amount=Money(Decimal("20.00"), "EUR"),
-        key="sorry",
-        to_payment=state.payment_for(Decimal(20)),
-    )
-    with django_capture_on_commit_callbacks(execute=True):
-        run_jobs()
-    sync.refresh_order(ordered.shop, ordered.shopify_id)
-    line = ordered.lines.get()
-    assert (line.price, line.unit_paid) == (Decimal("79.00"), Decimal("69.00"))
+    discounted(ordered, shopify, django_capture_on_commit_callbacks, run_jobs)
 
     preview, request = made(
         client, ordered, django_capture_on_commit_callbacks, variant=variant(shopify, "S")
@@ -499,3 +504,238 @@ def _fresh_catalogue() -> None:
     from django.core.cache import cache
 
     cache.clear()
+
+
+def test_redis_down_when_the_shopper_confirms_loses_nothing_and_charges_once(
+    client: Client,
+    ordered: Order,
+    shopify: Sandbox,
+    monkeypatch,
+    django_capture_on_commit_callbacks,
+    run_jobs,
+) -> None:  # type: ignore[no-untyped-def]
+    import django_rq
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from shopify import outbox
+
+    real = django_rq.get_queue
+
+    def down(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RedisConnectionError("Redis is down")
+
+    data = choose(ordered, variant=variant(shopify, "L"))
+    preview = client.post(page_of(ordered), {**data, "step": "preview"})
+    monkeypatch.setattr(django_rq, "get_queue", down)
+    with django_capture_on_commit_callbacks(execute=True):  # the push finds Redis down
+        confirmed = client.post(
+            page_of(ordered), {**data, "step": "confirm", "quoted": quoted(preview)}
+        )
+    assert confirmed.status_code == 302
+    request = ChangeRequest.objects.get()
+    assert request.status == "queued"  # saved: the shopper's change is not lost
+    monkeypatch.setattr(django_rq, "get_queue", real)
+    ChangeRequest.objects.filter(pk=request.pk).update(
+        next_attempt_at=timezone.now() - timedelta(minutes=5)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert outbox.sweep() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        run_jobs()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert outbox.sweep() == 0  # nothing left to send: the edit is not made again
+    request.refresh_from_db()
+    assert request.status == "awaiting_payment"
+    assert writes(shopify, "orderEditCommit") == 1
+    assert writes(shopify, "fulfillmentOrderHold") == 1
+
+
+def test_items_added_to_a_swapped_size_do_not_take_its_discount(
+    client: Client,
+    ordered: Order,
+    shopify: Sandbox,
+    django_capture_on_commit_callbacks,
+    run_jobs,
+) -> None:  # type: ignore[no-untyped-def]
+    discounted(ordered, shopify, django_capture_on_commit_callbacks, run_jobs)
+    hoodie = ordered.lines.get().product_id
+    with shopify.store.lock:
+        shopify.store.products[hoodie].tags = ("add-on",)
+    EditPolicy.objects.filter(shop=ordered.shop).update(items_add_tag="add-on")
+    small = variant(shopify, "S")
+    data = {**choose(ordered, variant=small), "add_variant": str(small), "add_quantity": "1"}
+
+    preview = client.post(page_of(ordered), {**data, "step": "preview"})
+
+    # Two at what was paid (€69), one more at the price (€79): €138 -> €217.
+    html = preview.content.decode()
+    assert preview.status_code == 200, html[:2000]
+    assert "You pay €79.00 more." in html
+    with django_capture_on_commit_callbacks(execute=False):
+        client.post(page_of(ordered), {**data, "step": "confirm", "quoted": quoted(preview)})
+    request = ChangeRequest.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        push(request.pk)
+    request.refresh_from_db()
+    assert request.status == "awaiting_payment", (request.failure_code, request.failure_detail)
+    prices = sorted(
+        (Decimal(str(line["price"])), line["current_quantity"])
+        for line in shopify.order_state(ordered.number)["line_items"]
+        if line["variant_title"] == "S"
+    )
+    assert prices == [(Decimal("79.00"), 1), (Decimal("79.00"), 2)]
+
+
+def test_the_shops_own_identical_change_is_not_taken_for_ours(
+    client: Client, ordered: Order, shopify: Sandbox, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    _preview, request = ask(client, ordered, django_capture_on_commit_callbacks, quantity=1)
+    # Before the request is sent, the merchant removes the hoodie and refunds it themselves.
+    admin = AdminClient.for_shop(ordered.shop)
+    line = ordered.lines.get()
+    edit = calls.stage_edit(
+        admin, ordered.shopify_id, quantities={line.shopify_id: 1}, additions=[]
+    )
+    calls.commit_edit(admin, edit.id, notify=False, staff_note="")
+    state = calls.editable_order(admin, ordered.shopify_id)
+    back = Money(Decimal("79.00"), "EUR")
+    calls.refund(
+        admin,
+        ordered.shopify_id,
+        amount=back,
+        key="shop",
+        to_payment=state.payment_for(back.amount),
+    )
+
+    push(request.pk)
+
+    request.refresh_from_db()
+    assert (request.status, request.failure_code) == ("failed", "conflict:changed_meanwhile")
+    assert writes(shopify, "refundCreate") == 1  # the merchant's only: no second refund
+
+
+def test_a_commit_answer_lost_on_the_last_attempt_is_not_called_a_failure_of_the_change(
+    client: Client,
+    ordered: Order,
+    shopify: Sandbox,
+    monkeypatch,
+    django_capture_on_commit_callbacks,
+) -> None:  # type: ignore[no-untyped-def]
+    from shopify import outbox
+
+    _preview, request = ask(client, ordered, django_capture_on_commit_callbacks, quantity=1)
+    ChangeRequest.objects.filter(pk=request.pk).update(attempts=outbox.MAX_ATTEMPTS - 1)
+    with monkeypatch.context() as patched:
+        fail_on(patched, "OrderEditCommit", Transient("no answer in time"), after=True)
+        push(request.pk)
+    request.refresh_from_db()
+    assert (request.status, request.failure_code) == ("failed", "unconfirmed")
+    assert "could not confirm" in request.failure_text
+
+    agent = User.objects.create_superuser("dana", password="x")
+    admin = Client()
+    admin.force_login(agent)
+    with django_capture_on_commit_callbacks(execute=True):
+        admin.post(
+            "/admin/edits/changerequest/",
+            {"action": "retry_selected", "_selected_action": [request.pk]},
+        )
+    push(request.pk)
+    request.refresh_from_db()
+    assert request.status == "applied"
+    assert Decimal(request.shopify_result["refunded"]) == Decimal("79.00")
+    assert writes(shopify, "orderEditCommit") == 1 and writes(shopify, "refundCreate") == 1
+
+
+def test_a_refund_answer_lost_on_the_last_attempt_asks_agents_to_check_first(
+    client: Client,
+    ordered: Order,
+    shopify: Sandbox,
+    monkeypatch,
+    django_capture_on_commit_callbacks,
+) -> None:  # type: ignore[no-untyped-def]
+    from shopify import outbox
+
+    _preview, request = ask(client, ordered, django_capture_on_commit_callbacks, quantity=1)
+    with monkeypatch.context() as patched:
+        fail_on(patched, "RefundCreate", Transient("no answer in time"), after=True)
+        push(request.pk)
+        ChangeRequest.objects.filter(pk=request.pk).update(
+            attempts=outbox.MAX_ATTEMPTS, next_attempt_at=timezone.now()
+        )
+        push(request.pk)
+    request.refresh_from_db()
+    assert request.status == "applied"
+    assert request.shopify_result["refund_failed"] == "unconfirmed"
+    rows = {what: after for what, _before, after in ITEMS.compare(request)}
+    assert rows["refund not confirmed: check Shopify"] == "€79.00"
+    assert writes(shopify, "refundCreate") == 1
+
+
+def test_a_hold_never_recorded_is_released_when_the_difference_is_settled(
+    client: Client,
+    ordered: Order,
+    shopify: Sandbox,
+    monkeypatch,
+    django_capture_on_commit_callbacks,
+    run_jobs,
+) -> None:  # type: ignore[no-untyped-def]
+    from shopify import outbox
+
+    _preview, request = ask(client, ordered, django_capture_on_commit_callbacks, quantity=3)
+    ChangeRequest.objects.filter(pk=request.pk).update(attempts=outbox.MAX_ATTEMPTS - 1)
+    with monkeypatch.context() as patched:
+        fail_on(patched, "FulfillmentOrderHold", Transient("no answer in time"), after=True)
+        push(request.pk)
+    request.refresh_from_db()
+    assert request.status == "awaiting_payment" and request.shopify_result["held"] is False
+    assert our_holds(shopify, ordered) == [[HANDLE]]  # in Shopify, not recorded
+
+    from edits import actions
+    from orders.actors import Actor
+
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.settle_payment(request=request, actor=Actor(Actor.AGENT, "dana"))
+    run_jobs()
+    assert our_holds(shopify, ordered) == [[]]
+
+
+def test_a_payment_hold_whose_release_was_lost_is_released_by_the_scheduler(
+    client: Client,
+    ordered: Order,
+    shopify: Sandbox,
+    django_capture_on_commit_callbacks,
+    run_jobs,
+) -> None:  # type: ignore[no-untyped-def]
+    from edits import actions, holds
+
+    request = awaiting(
+        client, ordered, shopify, django_capture_on_commit_callbacks, run_jobs, quantity=3
+    )
+    shopify.pay_balance(ordered.number)
+    actions.mark_paid(request=request)  # its release job lost (not run: no commit callbacks)
+    assert our_holds(shopify, ordered) == [[HANDLE]]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert holds.release_due() == 1
+    run_jobs()
+
+    assert our_holds(shopify, ordered) == [[]]
+    assert WarehouseHold.objects.get(order=ordered).released_at is not None
+    with django_capture_on_commit_callbacks(execute=True):
+        assert holds.release_due() == 0
+
+
+def test_a_confirmation_holds_for_the_plan_previewed_only(
+    client: Client, ordered: Order, shopify: Sandbox
+) -> None:
+    from django.core import signing
+
+    from edits.kinds import items
+
+    data = choose(ordered, variant=variant(shopify, "S"))
+    preview = client.post(page_of(ordered), {**data, "step": "preview"})
+    shown = signing.loads(quoted(preview), salt=items.QUOTE_SALT)
+    other = signing.dumps({**shown, "plan": f"{ordered.pk}:[]:[]"}, salt=items.QUOTE_SALT)
+    response = client.post(page_of(ordered), {**data, "step": "confirm", "quoted": other})
+    assert response.status_code == 409 and not ChangeRequest.objects.exists()
