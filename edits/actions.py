@@ -194,38 +194,44 @@ def _made(request: ChangeRequest, order: Order, result: dict[str, Any]) -> Chang
     return request
 
 
-def _awaiting_payment(request: ChangeRequest) -> tuple[ChangeRequest, Order]:
+def _end_wait(
+    request: ChangeRequest,
+    step: str,
+    actor: Actor,
+    *,
+    release: str,
+    result: dict[str, Any],
+    **data: Any,
+) -> ChangeRequest:
+    """A change that waited for its difference is done (`result` says how): applied, logged as
+    `step` (with `data`), and the warehouse let go after commit (`release` says why)."""
     request, order = _locked(request)
     if request.status != Status.AWAITING_PAYMENT:
         raise WrongState(request, Status.APPLIED)
     request.move_to(Status.APPLIED)
-    return request, order
-
-
-def _release_payment_hold(order: Order, because: str) -> None:
-    """After commit: the warehouse need not wait for the payment any more."""
+    request.shopify_result = {**request.shopify_result, **result}
+    request.save()
+    _log(order, request, step, actor, **data)
     transaction.on_commit(
         lambda: queue.enqueue(
             holds.release,
             order.pk,
-            because,
+            release,
             WarehouseHold.Reason.AWAITING_PAYMENT,
             queue="shopify",
             job_id=f"release-paid-{order.pk}",
         )
     )
+    return request
 
 
 @transaction.atomic
 def mark_paid(*, request: ChangeRequest) -> ChangeRequest:
     """Shopify says the order owes nothing any more, and was paid since the change: the
     warehouse may go on."""
-    request, order = _awaiting_payment(request)
-    request.shopify_result = {**request.shopify_result, "paid": True}
-    request.save()
-    _log(order, request, "paid", SHOPPER)
-    _release_payment_hold(order, WarehouseHold.Release.PAID)
-    return request
+    return _end_wait(
+        request, "paid", SHOPPER, release=WarehouseHold.Release.PAID, result={"paid": True}
+    )
 
 
 @transaction.atomic
@@ -233,28 +239,29 @@ def mark_payment_closed(*, request: ChangeRequest, because: str) -> ChangeReques
     """Nothing is owed any more, but nobody paid: the order was cancelled (`because` is
     "order_cancelled"), or the shop changed the order or its payment in Shopify
     ("no_longer_owed"). No "paid" email; agents see why."""
-    request, order = _awaiting_payment(request)
-    request.shopify_result = {**request.shopify_result, "payment_closed": because}
-    request.save()
-    _log(order, request, "payment_closed", SYSTEM, because=because)
-    cancelled = because == "order_cancelled"
-    _release_payment_hold(
-        order,
-        WarehouseHold.Release.CANCELLED if cancelled else WarehouseHold.Release.NO_LONGER_OWED,
+    return _end_wait(
+        request,
+        "payment_closed",
+        SYSTEM,
+        release=WarehouseHold.Release.CANCELLED
+        if because == "order_cancelled"
+        else WarehouseHold.Release.NO_LONGER_OWED,
+        result={"payment_closed": because},
+        because=because,
     )
-    return request
 
 
 @transaction.atomic
 def settle_payment(*, request: ChangeRequest, actor: Actor) -> ChangeRequest:
     """An agent settles the difference (paid another way, or waived): the change is done and
     the warehouse may go on."""
-    request, order = _awaiting_payment(request)
-    request.shopify_result = {**request.shopify_result, "settled_by": actor.key}
-    request.save()
-    _log(order, request, "payment_settled", actor)
-    _release_payment_hold(order, WarehouseHold.Release.SETTLED)
-    return request
+    return _end_wait(
+        request,
+        "payment_settled",
+        actor,
+        release=WarehouseHold.Release.SETTLED,
+        result={"settled_by": actor.key},
+    )
 
 
 @transaction.atomic

@@ -232,10 +232,14 @@ def by_id(item: Any) -> tuple[int, int]:
 def matching_orders(info: GraphQLResolveInfo, query: str | None) -> list[Order]:
     context: Context = info.context
     found = search.parse(query, time_zone=context.store.shop.iana_timezone)
-    if found.warnings:
-        path = [info.path.key]
-        context.search.append({"path": path, "query": query, "warnings": found.warnings})
+    warn(info, query, found.warnings)
     return [order for order in context.store.orders.values() if found.matches(order)]
+
+
+def warn(info: GraphQLResolveInfo, query: str | None, warnings: list[dict[str, str]]) -> None:
+    """Terms Shopify ignored, as the answer's `extensions.search` reports them."""
+    if warnings:
+        info.context.search.append({"path": [info.path.key], "query": query, "warnings": warnings})
 
 
 @resolves("QueryRoot", "orders")
@@ -275,8 +279,7 @@ def products(
     """The catalogue; of `query`, the `tag:` terms (what the portal asks)."""
     context: Context = info.context
     tags, warnings = search.product_tags(query)
-    if warnings:
-        context.search.append({"path": [info.path.key], "query": query, "warnings": warnings})
+    warn(info, query, warnings)
     found = [
         product
         for product in context.store.products.values()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.conf import settings
@@ -111,6 +112,23 @@ def connected_shop(db: None) -> Shop:
         sealed_client_secret=credentials.seal(SECRET),
     )
     return shop
+
+
+@pytest.fixture
+def hoodie(shopify):  # type: ignore[no-untyped-def]
+    """A hoodie in the sandbox's catalogue, in four sizes (XL sold out, L dearer)."""
+    from sandbox import NewVariant
+
+    return shopify.add_product(
+        title="Trail hoodie",
+        product_type="Hoodies",
+        variants=[
+            NewVariant(title="S", price=Decimal("79.00"), inventory_quantity=3, sku="HOOD-S"),
+            NewVariant(title="M", price=Decimal("79.00"), inventory_quantity=5, sku="HOOD-M"),
+            NewVariant(title="L", price=Decimal("84.00"), inventory_quantity=2, sku="HOOD-L"),
+            NewVariant(title="XL", price=Decimal("79.00"), inventory_quantity=0, sku="HOOD-XL"),
+        ],
+    )
 
 
 @pytest.fixture

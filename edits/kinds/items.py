@@ -336,9 +336,7 @@ class Items(ChangeKind):
     def settle_money(self, client: Client, request: ChangeRequest) -> dict[str, Any]:
         """The edit is in Shopify: the order owes the difference (held at the warehouse until
         paid), or is owed it (refunded once), or neither."""
-        quoted = request.after.get("quote", {})
-        difference = Decimal(quoted["total"]) - Decimal(quoted["original_total"])
-        currency = quoted["currency"]
+        difference, currency = accepted(request)
         state = calls.editable_order(client, request.order.shopify_id)
         if difference > 0:
             held = holds.hold_for_payment(client, request.order)
@@ -360,9 +358,7 @@ class Items(ChangeKind):
         """Shopify has the edit, but what follows it could not be done in time (Shopify
         unreachable for the hold or the refund): the change stands, and the money is an agent's
         business (a payment still waits, a refund is not made)."""
-        quoted = request.after.get("quote", {})
-        difference = Decimal(quoted["total"]) - Decimal(quoted["original_total"])
-        currency = quoted["currency"]
+        difference, currency = accepted(request)
         if difference > 0:
             return {
                 "to_pay": str(difference),
@@ -376,6 +372,12 @@ class Items(ChangeKind):
             failed = "unconfirmed" if request.shopify_result.get("refunding") else code
             return {"to_refund": str(-difference), "currency": currency, "refund_failed": failed}
         return {}
+
+
+def accepted(request: ChangeRequest) -> tuple[Decimal, str]:
+    """The difference the shopper accepted (negative: owed back), and its currency."""
+    quoted = request.after["quote"]
+    return Decimal(quoted["total"]) - Decimal(quoted["original_total"]), quoted["currency"]
 
 
 def pay_by(order: Order) -> str:
@@ -399,8 +401,9 @@ def refund(
         )
         if payment is None:
             return {**result, "refund_failed": "no_payment"}
-        actions.note_result(request=request, refund_payment=payment.id)
-    actions.note_result(request=request, refunding=True)
+    actions.note_result(
+        request=request, refunding=True, refund_payment=payment.id if payment else ""
+    )
     try:
         calls.refund(
             client,

@@ -10,23 +10,9 @@ from django.utils import timezone
 
 from edits.models import EditPolicy
 from orders.models import Order, Shop
-from sandbox import Address, NewLine, NewVariant, Sandbox
+from sandbox import Address, NewLine, Sandbox
 from shopify.client import Client as AdminClient
 from tests.sandbox_link import WEBHOOK_URL
-
-
-@pytest.fixture
-def hoodie(shopify: Sandbox):  # type: ignore[no-untyped-def]
-    return shopify.add_product(
-        title="Trail hoodie",
-        product_type="Hoodies",
-        variants=[
-            NewVariant(title="S", price=Decimal("79.00"), inventory_quantity=3, sku="HOOD-S"),
-            NewVariant(title="M", price=Decimal("79.00"), inventory_quantity=5, sku="HOOD-M"),
-            NewVariant(title="L", price=Decimal("84.00"), inventory_quantity=2, sku="HOOD-L"),
-            NewVariant(title="XL", price=Decimal("79.00"), inventory_quantity=0, sku="HOOD-XL"),
-        ],
-    )
 
 
 def variant(shopify: Sandbox, title: str) -> int:

@@ -40,6 +40,13 @@ from tests.edits.test_items import (
 HANDLE = "order-portal-awaiting-payment"
 
 
+def signed_in(name: str) -> Client:
+    """An agent, signed in to the admin."""
+    admin = Client()
+    admin.force_login(User.objects.create_superuser(name, password="x"))
+    return admin
+
+
 def our_holds(shopify: Sandbox, order: Order) -> list[list[str]]:
     return [
         [hold["handle"] for hold in fo["fulfillment_holds"]]
@@ -190,9 +197,7 @@ def test_a_refund_shopify_refuses_after_the_commit_goes_to_an_agent(
     made = [m for m in mail.outbox if "was made" in m.subject]
     assert len(made) == 1 and "we will contact you about the refund" in made[0].body
 
-    agent = User.objects.create_superuser("dana", password="x")
-    admin = Client()
-    admin.force_login(agent)
+    admin = signed_in("dana")
     queue = admin.get("/admin/edits/changerequest/?queue=refund")
     assert list(queue.context["cl"].result_list) == [request]
     detail = admin.get(f"/admin/edits/changerequest/{request.pk}/change/").content.decode()
@@ -358,9 +363,7 @@ def test_an_agent_settles_a_difference_and_the_warehouse_goes_on(
     request = awaiting(
         client, ordered, shopify, django_capture_on_commit_callbacks, run_jobs, quantity=3
     )
-    agent = User.objects.create_superuser("dana", password="x")
-    admin = Client()
-    admin.force_login(agent)
+    admin = signed_in("dana")
     assert list(admin.get("/admin/edits/changerequest/?queue=payment").context["cl"].result_list)
     with django_capture_on_commit_callbacks(execute=True):
         admin.post(
@@ -632,9 +635,7 @@ def test_a_commit_answer_lost_on_the_last_attempt_is_not_called_a_failure_of_the
     assert (request.status, request.failure_code) == ("failed", "unconfirmed")
     assert "could not confirm" in request.failure_text
 
-    agent = User.objects.create_superuser("dana", password="x")
-    admin = Client()
-    admin.force_login(agent)
+    admin = signed_in("dana")
     with django_capture_on_commit_callbacks(execute=True):
         admin.post(
             "/admin/edits/changerequest/",

@@ -19,26 +19,12 @@ from orders.models import Order, Shop
 from returns import actions, events, jobs
 from returns.actions import ReturnItem
 from returns.models import ReturnPolicy, ReturnRequest
-from sandbox import Address, NewLine, NewVariant, Sandbox
+from sandbox import Address, NewLine, Sandbox
 from shopify import outbox
 from tests.sandbox_link import WEBHOOK_URL
 
 DANA = Actor(Actor.AGENT, "dana")
 CHANNEL = "returns.return"
-
-
-@pytest.fixture
-def hoodie(shopify: Sandbox):  # type: ignore[no-untyped-def]
-    return shopify.add_product(
-        title="Trail hoodie",
-        product_type="Hoodies",
-        variants=[
-            NewVariant(title="S", price=Decimal("79.00"), inventory_quantity=3, sku="HOOD-S"),
-            NewVariant(title="M", price=Decimal("79.00"), inventory_quantity=5, sku="HOOD-M"),
-            NewVariant(title="L", price=Decimal("84.00"), inventory_quantity=2, sku="HOOD-L"),
-            NewVariant(title="XL", price=Decimal("79.00"), inventory_quantity=0, sku="HOOD-XL"),
-        ],
-    )
 
 
 def variant(shopify: Sandbox, title: str) -> dict:
