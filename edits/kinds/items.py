@@ -78,7 +78,7 @@ class Choice:
 
     line: LineItem
     quantity: int
-    variant_id: int
+    variant_id: int | None  # none: a line of no variant (a custom item), kept as it is
     variant_title: str
 
 
@@ -656,12 +656,13 @@ class ItemsForm(forms.Form):
         found = []
         for line in self.lines:
             quantity = self.cleaned_data.get(f"quantity_{line.pk}", line.quantity)
-            variant = self.cleaned_data.get(f"variant_{line.pk}") or str(line.variant_id)
+            chosen = self.cleaned_data.get(f"variant_{line.pk}")
+            variant = int(chosen) if chosen else line.variant_id  # none: a custom item
             title = next(
-                (v.title for v in self.options[line.pk] if str(v.id) == variant),
+                (v.title for v in self.options[line.pk] if v.id == variant),
                 line.variant_title,
             )
-            found.append(Choice(line, int(quantity), int(variant), title))
+            found.append(Choice(line, int(quantity), variant, title))
         return found
 
 

@@ -22,9 +22,16 @@ def variant(shopify: Sandbox, title: str) -> int:
 
 @pytest.fixture
 def ordered(
-    connected_shop: Shop, shopify: Sandbox, hoodie, django_capture_on_commit_callbacks, run_jobs
+    request: pytest.FixtureRequest,
+    connected_shop: Shop,
+    shopify: Sandbox,
+    hoodie,
+    django_capture_on_commit_callbacks,
+    run_jobs,
 ) -> Order:  # type: ignore[no-untyped-def]
-    """Two hoodies in M, paid, not yet packed, mirrored by webhooks; item changes switched on."""
+    """Two hoodies in M, paid, not yet packed, mirrored by webhooks; item changes switched on.
+    In euros, the shop's currency, or (indirect parameter) in (currency, units per euro)."""
+    currency, rate = getattr(request, "param", ("EUR", Decimal(1)))
     EditPolicy.objects.create(shop=connected_shop, items_enabled=True)
     shopify.webhooks.configure(target=WEBHOOK_URL)
     with django_capture_on_commit_callbacks(execute=True):
@@ -32,7 +39,7 @@ def ordered(
             lines=[
                 NewLine(
                     title="Trail hoodie",
-                    price=Decimal("79.00"),
+                    price=Decimal("79.00") * rate,
                     quantity=2,
                     sku="HOOD-M",
                     variant_title="M",
@@ -42,7 +49,8 @@ def ordered(
                 )
             ],
             email="alice@example.com",
-            currency="EUR",
+            currency=currency,
+            exchange_rate=rate,
             shipping_address=Address(
                 first_name="Alice",
                 last_name="Martin",

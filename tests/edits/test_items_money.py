@@ -17,6 +17,7 @@ from django.test import Client
 from django.utils import timezone
 
 from edits import events
+from edits.kinds import items
 from edits.kinds.items import ITEMS
 from edits.models import ChangeRequest, EditPolicy, WarehouseHold
 from orders import access
@@ -740,3 +741,85 @@ def test_a_confirmation_holds_for_the_plan_previewed_only(
     other = signing.dumps({**shown, "plan": f"{ordered.pk}:[]:[]"}, salt=items.QUOTE_SALT)
     response = client.post(page_of(ordered), {**data, "step": "confirm", "quoted": other})
     assert response.status_code == 409 and not ChangeRequest.objects.exists()
+
+
+@pytest.mark.parametrize("ordered", [("GBP", Decimal("0.85"))], indirect=True)
+def test_an_order_in_another_currency_than_the_shops_pays_in_its_own(
+    client: Client,
+    ordered: Order,
+    shopify: Sandbox,
+    django_capture_on_commit_callbacks,
+    run_jobs,
+) -> None:  # type: ignore[no-untyped-def]
+    # The shop sells in euros (L is €5 dearer); the order was paid in pounds at 0.85.
+    preview, request = ask(
+        client, ordered, django_capture_on_commit_callbacks, variant=variant(shopify, "L")
+    )
+    assert "You pay £8.50 more." in preview and "€" not in preview.split("<main")[-1]
+    with django_capture_on_commit_callbacks(execute=True):
+        push(request.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        run_jobs()
+    request.refresh_from_db()
+    assert request.status == "awaiting_payment", (request.failure_code, request.failure_detail)
+    assert (request.shopify_result["to_pay"], request.shopify_result["currency"]) in (
+        ("8.50", "GBP"),
+        ("8.5", "GBP"),
+    )
+    page = client.get(f"/o/{access.link_token(ordered)}/").content.decode()
+    assert "Pay £8.50 now" in page
+
+
+def test_an_order_of_a_hundred_and_twenty_lines_changes_its_last(
+    client: Client,
+    connected_shop,
+    shopify: Sandbox,
+    django_capture_on_commit_callbacks,
+    run_jobs,
+) -> None:  # type: ignore[no-untyped-def]
+    from sandbox import NewLine
+    from tests.sandbox_link import WEBHOOK_URL
+
+    EditPolicy.objects.create(shop=connected_shop, items_enabled=True)
+    shopify.webhooks.configure(target=WEBHOOK_URL)
+    lines = [
+        NewLine(title=f"Sticker {n}", price=Decimal("2.00"), quantity=2, sku=f"ST-{n}")
+        for n in range(1, 121)
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        shopify.create_order(lines=lines, email="bulk@example.com", currency="EUR")
+    for _ in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            run_jobs()
+    order = Order.objects.get(shop=connected_shop)
+    assert order.lines.count() == 120
+    last = order.lines.get(sku="ST-120")
+
+    data = {f"quantity_{line.pk}": str(line.quantity) for line in order.lines.all()}
+    data[f"quantity_{last.pk}"] = "1"
+    preview = client.post(page_of(order), {**data, "step": "preview"})
+    assert preview.status_code == 200, preview.content[:2000]
+    assert "€2.00 goes back to your original payment method." in preview.content.decode()
+    with django_capture_on_commit_callbacks(execute=False):
+        client.post(page_of(order), {**data, "step": "confirm", "quoted": quoted(preview)})
+    request = ChangeRequest.objects.get()
+    push(request.pk)
+
+    request.refresh_from_db()
+    assert request.status == "applied", (request.failure_code, request.failure_detail)
+    assert Decimal(request.shopify_result["refunded"]) == Decimal("2.00")
+    state = shopify.order_state(order.number)
+    assert [line["current_quantity"] for line in state["line_items"]][-2:] == [2, 1]
+
+
+def test_an_order_of_more_lines_than_shopify_answers_at_once_is_left_to_agents(
+    ordered: Order,
+) -> None:
+    from tests.factories import add_line
+
+    for n in range(items.MAX_LINES):
+        add_line(ordered, title=f"Sticker {n}", quantity=1)
+    decision = ITEMS.decide(
+        Order.objects.get(pk=ordered.pk), EditPolicy.for_shop(ordered.shop), now=timezone.now()
+    )
+    assert not decision and decision.code == "too_many_lines"

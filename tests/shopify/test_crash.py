@@ -10,6 +10,7 @@ This is what an operator's night looks like; it takes about a minute.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -28,6 +29,7 @@ from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
+from edits.models import ChangeRequest, EditPolicy
 from orders import access
 from orders.models import Order, Shop
 from returns import actions as returns
@@ -43,6 +45,7 @@ ROOT = Path(settings.BASE_DIR)
 CHANGES = 24  # contact changes, one order each
 LATE = 5  # more, submitted while Redis is unreachable
 RETURNS = 6  # returns of delivered orders, one each
+ITEMS = 4  # item changes (one hoodie of two taken off, refunded), one order each
 DEADLINE_S = 150
 
 
@@ -116,9 +119,15 @@ class Night:
     overdue: int = 0
 
 
-def place(shopify: Sandbox, shop: Shop, number: int, *, delivered: bool = False) -> Order:
+def place(
+    shopify: Sandbox, shop: Shop, number: int, *, delivered: bool = False, quantity: int = 1
+) -> Order:
     placed = shopify.create_order(
-        lines=[NewLine(title="Trail hoodie", price=Decimal("79.00"), sku=f"NW-{number}")],
+        lines=[
+            NewLine(
+                title="Trail hoodie", price=Decimal("79.00"), sku=f"NW-{number}", quantity=quantity
+            )
+        ],
         email=f"shopper{number}@example.com",
         currency="EUR",
         shipping_address=Address(
@@ -146,6 +155,18 @@ def change_email(order: Order, email: str) -> None:
     assert response.status_code == 302, response.content[:300]
 
 
+def take_one_off(order: Order) -> None:
+    """The shopper's item change, through the page: preview, then confirm what it showed."""
+    page = f"/o/{access.link_token(order)}/change/items/"
+    line = order.lines.get()
+    data = {f"quantity_{line.pk}": "1"}
+    preview = Client().post(page, {**data, "step": "preview"})
+    shown = re.search(r'name="quoted" value="([^"]+)"', preview.content.decode())
+    assert shown, preview.content[:300]
+    response = Client().post(page, {**data, "step": "confirm", "quoted": shown.group(1)})
+    assert response.status_code == 302, response.content[:300]
+
+
 def wait_for(what: Callable[[], bool], *, seconds: float, tick: Callable[[], None]) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -159,8 +180,12 @@ def wait_for(what: Callable[[], bool], *, seconds: float, tick: Callable[[], Non
 def test_a_night_of_crashes_and_faults_loses_nothing_and_doubles_nothing(
     connected_shop: Shop, shopify: Sandbox, served: str, tmp_path: Path
 ) -> None:
+    EditPolicy.objects.create(shop=connected_shop, items_enabled=True)
     orders = [place(shopify, connected_shop, n) for n in range(CHANGES + LATE)]
     delivered = [place(shopify, connected_shop, n, delivered=True) for n in range(RETURNS)]
+    two = [place(shopify, connected_shop, n, quantity=2) for n in range(ITEMS)]
+    for order in two:  # previewed while Shopify is well; sent through the night below
+        take_one_off(order)
     night = Night()
     worker = Worker(served, tmp_path / "worker.log")
     last_sweep = [0.0]
@@ -235,9 +260,7 @@ def test_a_night_of_crashes_and_faults_loses_nothing_and_doubles_nothing(
     finally:
         worker.stop()
 
-    from edits.models import ChangeRequest
-
-    changes = list(ChangeRequest.objects.select_related("order"))
+    changes = list(ChangeRequest.objects.filter(kind="contact").select_related("order"))
     assert len(changes) == CHANGES + LATE
     assert {c.status for c in changes} == {"applied"}, [
         (c.pk, c.status, c.failure_code) for c in changes
@@ -269,15 +292,34 @@ def test_a_night_of_crashes_and_faults_loses_nothing_and_doubles_nothing(
         assert made[gid] == 1 and len(in_shopify) == 1, ret.number
         assert ret.shopify_return_id == in_shopify[0].id and ret.shopify_status == "REQUESTED"
 
+    edited = list(ChangeRequest.objects.filter(kind="items").select_related("order"))
+    assert len(edited) == ITEMS
+    writes = Counter(
+        (write["mutation"], str(write["arguments"].get("id") or write["arguments"]["input"]))
+        for write in shopify.store.writes
+        if write["mutation"] in ("orderEditCommit", "refundCreate")
+    )
+    commits = sum(n for (m, _), n in writes.items() if m == "orderEditCommit")
+    refunds = sum(n for (m, _), n in writes.items() if m == "refundCreate")
+    for change in edited:
+        assert change.status == "applied", (change.pk, change.status, change.failure_code)
+        assert Decimal(change.shopify_result["refunded"]) == Decimal("79.00")
+        state = shopify.order_state(change.order.number)
+        assert [line["current_quantity"] for line in state["line_items"]] == [1]
+        assert len(state["refunds"]) == 1, f"{change.order.name}: {len(state['refunds'])} refunds"
+    assert (commits, refunds) == (ITEMS, ITEMS)
+
     attempts = Counter(c.attempts for c in changes) + Counter(r.attempts for r in sent_back)
     print(  # the figures of the closing note: `pytest -s tests/shopify/test_crash.py`
-        f"\ncrash test: {len(changes)} changes ({LATE} while Redis was unreachable) and "
+        f"\ncrash test: {len(changes)} changes ({LATE} while Redis was unreachable), "
+        f"{len(edited)} item changes and "
         f"{len(sent_back)} returns; worker SIGKILLed {worker.kills}x mid-job; faults "
         f"{dict(night.faults)}; the sweeper ran {night.sweeps}x and found {night.overdue} "
         "overdue; "
         f"attempts {dict(sorted(attempts.items()))}; in Shopify: {sum(updates.values())} "
         f"orderUpdate for {len(changes)} changes, {sum(made.values())} returnRequest for "
-        f"{len(sent_back)} returns"
+        f"{len(sent_back)} returns, {commits} orderEditCommit and {refunds} refundCreate for "
+        f"{len(edited)} item changes"
     )
 
 
