@@ -301,15 +301,21 @@ class Sandbox:
         product_type: str = "",
         tags: Iterable[str] = (),
         id: int | None = None,
+        image_url: str = "",
     ) -> Product:
-        """A product and its variants (sizes, colours), each with its stock."""
+        """A product and its variants (sizes, colours), each with its stock, and its picture."""
         variants = list(variants)
         for variant in variants:
             variant.inventory_policy = shopify_value(
                 "ProductVariantInventoryPolicy", variant.inventory_policy
             )
         return self.store.add_product(
-            title=title, variants=variants, product_type=product_type, tags=tags, id=id
+            title=title,
+            variants=variants,
+            product_type=product_type,
+            tags=tags,
+            id=id,
+            image_url=image_url,
         )
 
     def set_stock(

@@ -79,7 +79,7 @@ def load_schema() -> GraphQLSchema:
         scalar = schema.type_map[name]
         scalar.serialize = scalar.coerce_output_value = serialize  # type: ignore[attr-defined]
     # An object's kind is its GraphQL type: Order for gid://shopify/Order/...
-    for interface in ("Node", "ReturnLineItemType", "CalculatedDiscountApplication"):
+    for interface in ("Node", "ReturnLineItemType", "CalculatedDiscountApplication", "Media"):
         schema.type_map[interface].resolve_type = lambda value, *_: value.kind  # type: ignore[attr-defined]
     for (type_name, field_name), resolve in resolvers.RESOLVERS.items():
         schema.type_map[type_name].fields[field_name].resolve = resolve  # type: ignore[attr-defined]

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 from graphql import GraphQLError, GraphQLResolveInfo, GraphQLSchema, get_named_type
@@ -698,6 +699,23 @@ def calculated_allocations(line: CalculatedLine, info: GraphQLResolveInfo) -> li
 def product_variants(product: Product, _info: GraphQLResolveInfo, **page: Any) -> dict[str, Any]:
     positions = {variant.id: position for position, variant in enumerate(product.variants)}
     return connection(product.variants, key=lambda v: (positions[v.id], v.id), **page)
+
+
+@resolves("Product", "featuredMedia")
+def product_media(product: Product, _info: GraphQLResolveInfo) -> Any:
+    if not product.image_url:
+        return None
+    return SimpleNamespace(
+        kind="MediaImage", alt=product.title, preview={"image": {"url": product.image_url}}
+    )
+
+
+@resolves("ProductVariant", "contextualPricing")
+def variant_pricing(
+    variant: ProductVariant, info: GraphQLResolveInfo, *, context: dict[str, Any]
+) -> dict[str, Any]:
+    amount, currency = info.context.store.market_price(variant, context.get("country"))
+    return {"price": {"amount": amount, "currencyCode": currency}, "compareAtPrice": None}
 
 
 @resolves("ProductVariant", "product")

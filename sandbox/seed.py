@@ -651,6 +651,7 @@ def _stock(store: Store, key: str) -> None:
         product_type=PRODUCT_TYPES[key],
         tags=PRODUCT_TAGS.get(key, ()),
         variants=new,
+        image_url=f"/static/demo/{key}.svg",
     )
 
 

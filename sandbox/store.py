@@ -479,6 +479,7 @@ class Product(Entity):
     product_type: str = ""
     tags: tuple[str, ...] = ()
     variants: list[ProductVariant] = field(default_factory=list)
+    image_url: str = ""  # its featured picture
 
 
 @dataclass
@@ -926,6 +927,10 @@ class Store:
         self.returns: dict[int, Return] = {}
         self.edit_sessions: dict[int, EditSession] = {}
         self.refund_keys: dict[str, Refund] = {}  # @idempotent keys of accepted refunds
+        # Shopify Markets, as far as the sandbox plays them: a destination country's currency
+        # and its rate to the shop's. Learnt from the orders placed (an order to Britain in
+        # pounds tells the British market); other countries pay the shop's prices.
+        self.markets: dict[str, tuple[str, Decimal]] = {}
         # Every mutation an app made that Shopify accepted, in order: what tests count to prove
         # a change reached the shop exactly once.
         self.writes: list[dict[str, Any]] = []
@@ -945,6 +950,7 @@ class Store:
             self.returns.clear()
             self.edit_sessions.clear()
             self.refund_keys.clear()
+            self.markets.clear()
             self.writes.clear()
             if subscriptions:
                 self.subscriptions.clear()
@@ -1054,6 +1060,9 @@ class Store:
                 raise NotAllowed("an order needs at least one line, each of quantity 1 or more")
             for item in items:
                 self._know(item, Decimal(exchange_rate))
+            country = shipping_address.country_code if shipping_address else None
+            if country and currency and currency != self.shop.currency:
+                self.markets.setdefault(country, (currency, Decimal(exchange_rate)))
             now = self._stamp()
             placed = placed_at or now
             order = Order(
@@ -1856,11 +1865,16 @@ class Store:
         product_type: str = "",
         tags: Iterable[str] = (),
         id: int | None = None,
+        image_url: str = "",
     ) -> Product:
         """A product and its variants, in the order given (their position)."""
         with self.lock:
             product = Product(
-                id=id or self._new_id(), title=title, product_type=product_type, tags=tuple(tags)
+                id=id or self._new_id(),
+                title=title,
+                product_type=product_type,
+                tags=tuple(tags),
+                image_url=image_url,
             )
             if product.id in self.products:
                 raise NotAllowed(f"product {product.id} already exists")
@@ -1870,6 +1884,13 @@ class Store:
                 raise NotAllowed("a product has at least one variant")
             self.products[product.id] = product
             return product
+
+    def market_price(self, variant: ProductVariant, country: str | None) -> tuple[Decimal, str]:
+        """What a shopper in `country` pays for the variant: its price converted at the
+        market's rate and rounded as the currency is (the sandbox's reading of contextual
+        pricing; Shopify may also round to the market's price endings)."""
+        currency, rate = self.markets.get(country or "", (self.shop.currency, Decimal(1)))
+        return rounded(variant.price * rate, currency), currency
 
     def set_stock(
         self, variant: ProductVariant, quantity: int, *, policy: str | None = None

@@ -297,6 +297,9 @@ class OrderEdit:
     total: Money
     outstanding: Money  # what the order would owe; negative: owed back
     lines: tuple[EditedLine, ...]  # the lines changed or added, in the order staged
+    # The same two totals in the shop's currency (what the merchant's reports count in).
+    original_in_shop: Money | None = None
+    total_in_shop: Money | None = None
 
     @property
     def difference(self) -> Decimal:
@@ -374,6 +377,7 @@ def stage_edit(
         )
     )
     edit_id, original_total = node["id"], _money(node.get("totalPriceSet"))
+    original_in_shop = _money(node.get("totalPriceSet"), "shopMoney")
     lines: list[EditedLine] = []
     for line_id, quantity in quantities.items():
         result = client.mutate(
@@ -423,6 +427,8 @@ def stage_edit(
         total=_money(node.get("totalPriceSet")),
         outstanding=_money(node.get("totalOutstandingSet")),
         lines=tuple(lines),
+        original_in_shop=original_in_shop,
+        total_in_shop=_money(node.get("totalPriceSet"), "shopMoney"),
     )
 
 
@@ -503,8 +509,8 @@ def _edited_line(line: dict[str, Any], *, line_id: int | None) -> EditedLine:
     )
 
 
-def _money(bag: dict[str, Any] | None) -> Money:
-    money = (bag or {}).get("presentmentMoney") or {}
+def _money(bag: dict[str, Any] | None, side: str = "presentmentMoney") -> Money:
+    money = (bag or {}).get(side) or {}
     return Money(Decimal(str(money.get("amount") or "0")), money.get("currencyCode") or "")
 
 
@@ -740,6 +746,8 @@ class Variant:
     options: dict[str, str] = field(default_factory=dict)
     # Units Shopify may still sell; None: no limit (it sells past zero, or stock is not tracked).
     stock: int | None = None
+    # What a shopper in one market pays (Shopify's contextual pricing), when it was asked for.
+    market_price: Money | None = None
 
     def can_sell(self, quantity: int) -> bool:
         return self.available and (self.stock is None or quantity <= self.stock)
@@ -758,6 +766,9 @@ class Product:
     id: int
     title: str
     variants: tuple[Variant, ...]
+    product_type: str = ""
+    image_url: str = ""
+    image_alt: str = ""
 
 
 def products_tagged(client: Client, tag: str) -> list[Product]:
@@ -772,8 +783,42 @@ def products_tagged(client: Client, tag: str) -> list[Product]:
     ]
 
 
+def offered_product(client: Client, product_id: int, country: str) -> Product | None:
+    """A product to offer to a shopper whose order goes to `country`: its picture, and each
+    variant with the price a shopper there pays. None when the product is gone."""
+    node = client.query(
+        documents.OFFERED_PRODUCT, {"id": gid("Product", product_id), "country": country}
+    ).get("product")
+    if not node:
+        return None
+    media = node.get("featuredMedia") or {}
+    image = ((media.get("preview") or {}).get("image")) or {}
+    return Product(
+        id=gid_number(node["id"]) or 0,
+        title=node["title"],
+        variants=tuple(_variants(node)),
+        image_url=image.get("url") or "",
+        image_alt=media.get("alt") or "",
+    )
+
+
+def product_list(client: Client) -> list[Product]:
+    """The merchant's products by title, without their variants (the first 250)."""
+    found = client.query(documents.PRODUCT_LIST, {}).get("products")
+    return [
+        Product(
+            id=gid_number(node["id"]) or 0,
+            title=node["title"],
+            variants=(),
+            product_type=node.get("productType") or "",
+        )
+        for node in (found or {}).get("nodes") or []
+    ]
+
+
 def _variants(product: dict[str, Any]) -> Iterator[Variant]:
     for node in (product.get("variants") or {}).get("nodes") or []:
+        market = (node.get("contextualPricing") or {}).get("price")
         yield Variant(
             id=gid_number(node["id"]) or 0,
             title=node["title"],
@@ -781,6 +826,9 @@ def _variants(product: dict[str, Any]) -> Iterator[Variant]:
             available=bool(node["availableForSale"]),
             options={o["name"]: o["value"] for o in node.get("selectedOptions") or []},
             stock=_stock(node),
+            market_price=Money(Decimal(str(market["amount"])), market["currencyCode"])
+            if market
+            else None,
         )
 
 

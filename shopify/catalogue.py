@@ -59,6 +59,38 @@ def addable(shop: Shop, tag: str) -> list[Product]:
     return found
 
 
+def offered(shop: Shop, product_id: int, country: str, *, fresh: bool = False) -> Product | None:
+    """A product the merchant offers, priced for a shopper whose order goes to `country`;
+    None when it is gone. Cached for a minute. Raises `Unavailable`."""
+    key = f"shopify:offered:{shop.pk}:{product_id}:{country}"
+    cached = None if fresh else cache.get(key)
+    if cached is not None:
+        return cached or None
+    try:
+        found = calls.offered_product(Client.for_shop(shop), product_id, country)
+    except (ShopifyError, ObjectDoesNotExist) as error:
+        logger.info("offered product %s not read: %s", product_id, error)
+        raise Unavailable from error
+    cache.set(key, found or False, CACHE_SECONDS)
+    return found
+
+
+def products(shop: Shop) -> list[Product]:
+    """The merchant's products by title (for choosing in the admin). Cached for a minute.
+    Raises `Unavailable`."""
+    key = f"shopify:products:{shop.pk}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    try:
+        found = calls.product_list(Client.for_shop(shop))
+    except (ShopifyError, ObjectDoesNotExist) as error:
+        logger.info("products of %s not read: %s", shop, error)
+        raise Unavailable from error
+    cache.set(key, found, CACHE_SECONDS)
+    return found
+
+
 def exchange_options(line: LineItem, *, fresh: bool = False) -> list[Variant]:
     """The other variants of the line's product (in stock or not: the page says which)."""
     if not line.product_id:

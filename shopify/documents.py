@@ -397,7 +397,10 @@ query EditableOrder($id: ID!) {
 CALCULATED_TOTALS = """
 fragment CalculatedTotals on CalculatedOrder {
   id
-  totalPriceSet { presentmentMoney { amount currencyCode } }
+  totalPriceSet {
+    presentmentMoney { amount currencyCode }
+    shopMoney { amount currencyCode }
+  }
   totalOutstandingSet { presentmentMoney { amount currencyCode } }
 }
 """
@@ -556,6 +559,37 @@ query ProductsTagged($query: String!) {
     + VARIANT_FIELDS
 )
 
+# A product the merchant offers after checkout: its picture, and each variant's price in the
+# market of the order's destination (Shopify's contextual pricing: the currency and the price a
+# shopper there pays).
+OFFERED_PRODUCT = (
+    """
+query OfferedProduct($id: ID!, $country: CountryCode!) {
+  product(id: $id) {
+    id
+    title
+    featuredMedia { alt preview { image { url } } }
+    variants(first: 50) {
+      nodes {
+        ...VariantFields
+        contextualPricing(context: { country: $country }) { price { amount currencyCode } }
+      }
+    }
+  }
+}
+"""
+    + VARIANT_FIELDS
+)
+
+# The merchant's catalogue, for choosing what to offer in the admin (the first 250 by title).
+PRODUCT_LIST = """
+query ProductList {
+  products(first: 250, sortKey: TITLE) {
+    nodes { id title productType }
+  }
+}
+"""
+
 DOCUMENTS: dict[str, str] = {
     "OrdersUpdatedSince": ORDERS_UPDATED_SINCE,
     "OrdersCount": ORDERS_COUNT,
@@ -579,6 +613,8 @@ DOCUMENTS: dict[str, str] = {
     "ReturnCancel": RETURN_CANCEL,
     "ProductVariants": PRODUCT_VARIANTS,
     "ProductsTagged": PRODUCTS_TAGGED,
+    "OfferedProduct": OFFERED_PRODUCT,
+    "ProductList": PRODUCT_LIST,
     "EditableOrder": EDITABLE_ORDER,
     "OrderEditBegin": ORDER_EDIT_BEGIN,
     "OrderEditSetQuantity": ORDER_EDIT_SET_QUANTITY,
