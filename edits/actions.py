@@ -14,7 +14,7 @@ Invariants:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -35,6 +35,8 @@ Status = ChangeRequest.Status
 
 __all__ = ["NotAllowed", "WrongState"]
 
+Rule = Callable[[Order, datetime], Decision]  # the order (locked), now -> allowed or why not
+
 
 def _locked(request: ChangeRequest) -> tuple[ChangeRequest, Order]:
     order = Order.objects.locked(request.order_id)
@@ -53,19 +55,26 @@ def request_change(
     after: dict[str, Any],
     actor: Actor = SHOPPER,
     now: datetime | None = None,
+    rule: Rule | None = None,
 ) -> ChangeRequest:
     """The shopper asks for a change. Sent at once, or left for an agent when the policy wants
-    approval. Raises `NotAllowed` with the rule's reason."""
+    approval. Raises `NotAllowed` with the rule's reason.
+
+    `rule` stands in for the kind's own rule and approval when the shop itself proposed the
+    change (an offer the shopper accepted): asked under the same lock, and sent at once."""
     now = now or timezone.now()
     order = Order.objects.locked(order.pk)
     policy = EditPolicy.for_shop(order.shop)
-    decision = kind.decide(order, policy, now=now)
-    if decision:
-        decision = kind.check(order, policy, after)
+    if rule is not None:
+        decision = rule(order, now)
+    else:
+        decision = kind.decide(order, policy, now=now)
+        if decision:
+            decision = kind.check(order, policy, after)
     if not decision:
         raise NotAllowed(decision)
     after = kind.terms(policy, after)
-    approval = kind.needs_approval(order, policy, after=after)
+    approval = rule is None and kind.needs_approval(order, policy, after=after)
     request = ChangeRequest(
         order=order,
         kind=kind.code,
@@ -339,16 +348,22 @@ def mark_done_by_shop(
 
 @transaction.atomic
 def confirm_order(*, order: Order, actor: Actor = SHOPPER) -> None:
-    """The shopper says all is right: the warehouse need not wait for the window to end."""
+    """The shopper says all is right (the delivery address first of all): said once; and an
+    order waiting at the warehouse for the address window need not wait any longer."""
     order = Order.objects.locked(order.pk)
-    order.log(events.CONFIRMED, actor=actor)
-    queue.enqueue(
-        holds.release,
-        order.pk,
-        WarehouseHold.Release.CONFIRMED,
-        queue="shopify",
-        job_id=f"release-{order.pk}",
-    )
+    if not rules.address_confirmed(order):
+        order.log(events.CONFIRMED, actor=actor)
+    held = order.warehouse_holds.filter(
+        released_at=None, reason=WarehouseHold.Reason.ADDRESS_WINDOW
+    ).exists()
+    if held:
+        queue.enqueue(
+            holds.release,
+            order.pk,
+            WarehouseHold.Release.CONFIRMED,
+            queue="shopify",
+            job_id=f"release-{order.pk}",
+        )
 
 
 def recheck(*, request: ChangeRequest, progress: rules.Progress) -> None:

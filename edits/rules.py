@@ -66,3 +66,13 @@ for _code, _message in REFUSALS.items():
 
 def refusal(code: str) -> Decision:
     return Decision.no(code, REFUSALS[code])
+
+
+# The events that say the shopper checked the delivery address: "Everything is right", or an
+# address change that reached the shop.
+ADDRESS_CONFIRMED = ("edits.confirmed", "edits.address.applied")
+
+
+def address_confirmed(order: Order) -> bool:
+    """Has the shopper confirmed where the order goes?"""
+    return order.events.filter(kind__in=ADDRESS_CONFIRMED).exists()

@@ -18,7 +18,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from edits import actions, kinds
+from edits import actions, kinds, rules
 from edits.kinds.base import Page
 from edits.models import ChangeRequest, EditPolicy, WarehouseHold
 from orders import access, live, page_cache
@@ -28,18 +28,28 @@ from orders.models import Order
 from orders.requests import WrongState
 from orders.views import activate_language
 
+# What the rules read of an order (its lines, how far fulfilment went, its requests and holds):
+# loaded once for every kind's rule.
+RULE_PREFETCH = (
+    "lines",
+    "fulfillment_orders",
+    "fulfillments",
+    "change_requests",
+    "warehouse_holds",
+)
+
 
 def render_changes(order: Order, policy: EditPolicy, *, now: datetime) -> tuple[live.Part, int]:
     """The live part, and for how many seconds it stays true."""
     requests = sorted(order.change_requests.all(), key=lambda r: r.created_at, reverse=True)[:10]
-    offers = []
+    choices = []
     expires = 600
     for kind in kinds.every():
         decision = kind.decide(order, policy, now=now)
         if decision:
             closing = kind.closes_at(order, policy)
             expires = min(expires, int((closing - now).total_seconds()) + 1)
-        offers.append({"kind": kind, "decision": decision})
+        choices.append({"kind": kind, "decision": decision})
     held = [
         hold
         for hold in order.warehouse_holds.all()
@@ -53,7 +63,7 @@ def render_changes(order: Order, policy: EditPolicy, *, now: datetime) -> tuple[
             "order": order,
             "shop": order.shop,
             "requests": requests,
-            "offers": offers,
+            "choices": choices,
             "held_until": held[0].release_due_at if held else None,
         },
     )
@@ -71,14 +81,7 @@ def changes_part(request: HttpRequest, order: Order) -> live.Part:
     def render_part() -> tuple[live.Part, int]:
         # The rules read these for each kind: load them once. (The policy is part of the cache
         # key through `Shop.updated_at`, which saving a policy moves on.)
-        prefetch_related_objects(
-            [order],
-            "lines",
-            "fulfillment_orders",
-            "fulfillments",
-            "change_requests",
-            "warehouse_holds",
-        )
+        prefetch_related_objects([order], *RULE_PREFETCH)
         return render_changes(order, EditPolicy.for_shop(order.shop), now=now)
 
     return page_cache.fetch_part(order, request.LANGUAGE_CODE, "changes", render_part)
@@ -137,14 +140,25 @@ def withdraw(request: HttpRequest, token: str, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
-    """ "Everything is right": the warehouse need not wait for the address window to end."""
+    """ "Everything is right": the shopper confirms the delivery address (and the offers the
+    shop may have wait for this); an order held for the address window goes on at once."""
     order = access.order_for(request, token)
     activate_language(request, order)
     held = order.warehouse_holds.filter(
         released_at=None, reason=WarehouseHold.Reason.ADDRESS_WINDOW
     ).exists()
+    confirmed = rules.address_confirmed(order)
+    open_ = not order.is_cancelled and not order.shipments
     if request.method == "POST":
-        if held:
+        if held or (open_ and not confirmed):
             actions.confirm_order(order=order)
-        return back_to_order(token)
-    return render(request, "edits/confirm.html", {"order": order, "shop": order.shop, "held": held})
+        then = "offers" if request.POST.get("then") == "offers" else "actions"
+        return redirect(f"/o/{token}/#{then}")
+    context = {
+        "order": order,
+        "shop": order.shop,
+        "held": held,
+        "confirmed": confirmed,
+        "open": open_,
+    }
+    return render(request, "edits/confirm.html", context)

@@ -7,12 +7,12 @@ currency placement, month names and the order of day and month.
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_time
-from babel.numbers import format_currency
+from babel.numbers import format_currency, get_currency_precision
 from django.utils import translation
 
 
@@ -57,3 +57,9 @@ def country_name(code: str) -> str:
     if not code:
         return ""
     return current_locale().territories.get(code.upper(), code.upper())
+
+
+def rounded(amount: Decimal, currency: str) -> Decimal:
+    """`amount` to the currency's minor unit (cents; whole yen), half up."""
+    digits = get_currency_precision(currency)
+    return amount.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)

@@ -32,7 +32,7 @@ class Address(ChangeKind):
     code = "address"
     position = 10
     label = _("Delivery address")
-    offer = _("Change the delivery address")
+    button = _("Change the delivery address")
     contact_us = _("Please contact us to change the delivery address.")
     closed_at = _("Address changes closed at %(time)s.")
     path = "change/address/"

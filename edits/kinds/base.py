@@ -44,7 +44,7 @@ class ChangeKind:
     code: ClassVar[str]
     position: ClassVar[int]  # where it is offered on the order page
     label: ClassVar[Promise]  # "Delivery address"
-    offer: ClassVar[Promise]  # the order page's button: "Change the delivery address"
+    button: ClassVar[Promise]  # the order page's button: "Change the delivery address"
     contact_us: ClassVar[Promise]  # why it is not offered when switched off or blocked
     closed_at: ClassVar[Promise]  # "Address changes closed at %(time)s."
     path: ClassVar[str]  # the page, under the order's: "change/address/"

@@ -29,7 +29,7 @@ class Cancellation(ChangeKind):
     code = "cancel"
     position = 30
     label = _("Cancellation")
-    offer = _("Cancel the order")
+    button = _("Cancel the order")
     contact_us = _("Please contact us to cancel this order.")
     closed_at = _("Cancellation closed at %(time)s.")
     path = "cancel/"

@@ -25,7 +25,7 @@ class Contact(ChangeKind):
     code = "contact"
     position = 20
     label = _("Contact details")
-    offer = _("Change your email or phone")
+    button = _("Change your email or phone")
     contact_us = _("Please contact us to change your contact details.")
     closed_at = _("Changes to your contact details closed at %(time)s.")
     path = "change/contact/"

@@ -57,6 +57,7 @@ SETTLED = {Order.FinancialStatus.PAID, Order.FinancialStatus.PARTIALLY_REFUNDED}
 
 NOT_EDITABLE = _("This order can no longer be changed. Please contact us.")
 PAYMENT_PENDING = _("The items can be changed once your payment is complete.")
+NOT_AVAILABLE_NOW = _("We cannot calculate the new total right now. Please try again shortly.")
 NOT_IN_STOCK = _("We do not have that many in stock. Please choose fewer or another size.")
 
 explain(
@@ -96,7 +97,7 @@ class Items(ChangeKind):
     code = "items"
     position = 15
     label = _("Items")
-    offer = _("Change sizes, colours or quantities")
+    button = _("Change sizes, colours or quantities")
     contact_us = _("Please contact us to change the items of this order.")
     closed_at = _("Changes to the items closed at %(time)s.")
     path = "change/items/"
@@ -213,9 +214,7 @@ class Items(ChangeKind):
             )
         except (ShopifyError, ObjectDoesNotExist, catalogue.Unavailable) as error:
             logger.warning("no preview of %s's change: %s", order.name, error)
-            form.add_error(
-                None, _("We cannot calculate the new total right now. Please try again shortly.")
-            )
+            form.add_error(None, NOT_AVAILABLE_NOW)
             return page.render("edits/change_items.html", context, status=503)
         if refusal or edit is None:
             form.add_error(None, refusal)
@@ -309,7 +308,7 @@ class Items(ChangeKind):
                     int(added["variant"]),
                     int(added["quantity"]),
                     Decimal(added.get("discount_percent") or "0"),
-                    DISCOUNT_NOTE,
+                    added.get("note") or DISCOUNT_NOTE,
                     bool(added.get("duplicate")),
                 ),
                 int(added["product"]),
@@ -427,7 +426,19 @@ def preview(
     order: Order, policy: EditPolicy, quantities: dict[int, int], additions: list[Addition]
 ) -> tuple[OrderEdit | None, str]:
     """Stage the edit, uncommitted: what Shopify makes of it, or why it cannot be (in the
-    shopper's words). Raises `ShopifyError` when Shopify cannot be asked."""
+    shopper's words: the order, or the policy's limits on the difference). Raises
+    `ShopifyError` when Shopify cannot be asked."""
+    edit, refusal = stage(order, quantities, additions)
+    if edit is None:
+        return None, refusal
+    return edit, money_refusal(edit, policy)
+
+
+def stage(
+    order: Order, quantities: dict[int, int], additions: list[Addition]
+) -> tuple[OrderEdit | None, str]:
+    """The edit staged as `preview` stages it, whatever the policy says of the difference (an
+    item the shop itself offers)."""
     client = Client.for_shop(order.shop)
     state = calls.editable_order(client, order.shopify_id)
     if state.cancelled or not state.editable:
@@ -443,7 +454,7 @@ def preview(
         return None, str(
             _("The shop cannot make this change. Please choose differently or contact us.")
         )
-    return edit, money_refusal(edit, policy)
+    return edit, ""
 
 
 def seen(token: str) -> dict[str, str] | None:
@@ -743,6 +754,15 @@ def money_refusal(edit: OrderEdit, policy: EditPolicy) -> str:
     return ""
 
 
+def in_shop_currency(edit: OrderEdit) -> dict[str, str]:
+    """The difference in the shop's currency too, when Shopify said it (the merchant's
+    reports count in one currency)."""
+    before, after = edit.original_in_shop, edit.total_in_shop
+    if before is None or after is None or not after.currency:
+        return {}
+    return {"shop_currency": after.currency, "shop_difference": str(after.amount - before.amount)}
+
+
 def quote(edit: OrderEdit, order: Order) -> dict[str, Any]:
     """What the shopper saw and accepted, kept with the request (and compared by the worker):
     the totals, and each line that changes, from how many to how many."""
@@ -752,6 +772,7 @@ def quote(edit: OrderEdit, order: Order) -> dict[str, Any]:
         "original_total": str(edit.original_total.amount),
         "total": str(edit.total.amount),
         "difference": str(edit.difference),
+        **in_shop_currency(edit),
         "lines": [
             {
                 "line": line.line_id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -94,3 +95,16 @@ def store(transactional_db: None, live_server, settings):  # type: ignore[no-unt
     settings.REDIS_URL = ""
     demo.load(webhook_url=f"{live_server.url}/shopify/webhooks")
     return sandbox_link.current
+
+
+@pytest.fixture
+def payment_site(store) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """Shopify's payment page for an order, served by the sandbox over HTTP: where the order
+    page's "Pay now" leads."""
+    from sandbox.server import make_http_server
+
+    server = make_http_server(store.app, port=0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()

@@ -281,7 +281,7 @@ def test_address_change_refused_once_packing_started(open_page, store, shot) -> 
     page.goto(path)
     assert page.locator("html").get_attribute("lang") == "fr"
     packing = t("fr", "Your order is already being packed.")
-    closed = page.locator(".offer--closed", has_text=t("fr", "Delivery address"))
+    closed = page.locator(".choice--closed", has_text=t("fr", "Delivery address"))
     expect(closed.locator(".muted")).to_have_text(packing)
     expect(page.locator("#changes a[href='change/address/']")).to_have_count(0)
     shot(page, "order")

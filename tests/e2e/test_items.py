@@ -7,8 +7,6 @@ The store is the sandbox playing Shopify; what it holds afterwards is what Shopi
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
@@ -18,19 +16,6 @@ from tests.e2e.test_changes import SETTLES, demo_order, order_path
 from tests.e2e.test_journeys import t
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def payment_site(store) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    """Shopify's payment page for an order, served by the sandbox over HTTP: where the order
-    page's "Pay now" leads."""
-    from sandbox.server import make_http_server
-
-    server = make_http_server(store.app, port=0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
 
 
 def lines_in_shopify(store, number: int) -> dict[str, int]:  # type: ignore[no-untyped-def]

@@ -81,6 +81,23 @@ def push(pk: int) -> None:
     outbox.run(CHANNEL, pk)
 
 
+def send(pk: int, capture: Callable, run_jobs: Callable) -> None:
+    """The worker sends the request; what it queued (the hold, the emails) runs too."""
+    with capture(execute=True):
+        push(pk)
+    with capture(execute=True):
+        run_jobs()
+
+
+def pay(shopify: Sandbox, order: Order, capture: Callable, run_jobs: Callable) -> None:
+    """The shopper pays the balance on Shopify's page, and the portal hears of it."""
+    with capture(execute=True):
+        shopify.pay_balance(order.number)
+    for _ in range(3):
+        with capture(execute=True):
+            run_jobs()
+
+
 def lines_in_shopify(shopify: Sandbox, order: Order) -> dict[str, int]:
     state = shopify.order_state(order.number)
     found: dict[str, int] = {}
@@ -142,10 +159,7 @@ def test_a_dearer_swap_is_paid_on_shopifys_page_while_the_warehouse_waits(
         client, ordered, django_capture_on_commit_callbacks, variant=variant(shopify, "L")
     )
     assert "You pay €10.00 more." in preview
-    with django_capture_on_commit_callbacks(execute=True):
-        push(request.pk)
-    with django_capture_on_commit_callbacks(execute=True):
-        run_jobs()
+    send(request.pk, django_capture_on_commit_callbacks, run_jobs)
     request.refresh_from_db()
     assert request.status == "awaiting_payment", (request.failure_code, request.failure_detail)
     assert Decimal(request.shopify_result["to_pay"]) == Decimal("10.00")
@@ -165,11 +179,7 @@ def test_a_dearer_swap_is_paid_on_shopifys_page_while_the_warehouse_waits(
     assert "Pay €10.00 now" in order_page and url in order_page
     assert any("Please pay the difference" in m.subject for m in mail.outbox)
 
-    with django_capture_on_commit_callbacks(execute=True):
-        shopify.pay_balance(ordered.number)  # the shopper pays on Shopify's page
-    for _ in range(3):
-        with django_capture_on_commit_callbacks(execute=True):
-            run_jobs()
+    pay(shopify, ordered, django_capture_on_commit_callbacks, run_jobs)
     request.refresh_from_db()
     assert request.status == "applied" and request.shopify_result["paid"] is True
     held.refresh_from_db()

@@ -33,6 +33,7 @@ from tests.edits.test_items import (
     choose,
     made,
     page_of,
+    pay,
     push,
     quoted,
     writes,
@@ -254,11 +255,7 @@ def test_the_payment_hold_joins_another_apps_hold_and_leaves_it(
     assert request.shopify_result["held"] is True
     assert our_holds(shopify, ordered) == [["fraud-app", HANDLE]]
 
-    with django_capture_on_commit_callbacks(execute=True):
-        shopify.pay_balance(ordered.number)
-    for _ in range(3):
-        with django_capture_on_commit_callbacks(execute=True):
-            run_jobs()
+    pay(shopify, ordered, django_capture_on_commit_callbacks, run_jobs)
     request.refresh_from_db()
     assert request.status == "applied" and request.shopify_result["paid"] is True
     assert our_holds(shopify, ordered) == [["fraud-app"]]
