@@ -49,6 +49,8 @@ bench: venv services
 	BENCH_REDIS_URL=$(TEST_REDIS_URL:/15=/12) $(PY) bench/sync.py
 	BENCH_DATABASE_URL=$(TEST_DATABASE_URL:/portal=/portal_bench_latency) \
 	BENCH_REDIS_URL=$(TEST_REDIS_URL:/15=/13) $(PY) bench/change_latency.py
+	BENCH_DATABASE_URL=$(TEST_DATABASE_URL:/portal=/portal_bench_offers) \
+	BENCH_REDIS_URL=$(TEST_REDIS_URL:/15=/14) $(PY) bench/offers.py
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -39,6 +39,7 @@ def _release() -> str:
         "orders",
         "edits",
         "returns",
+        "offers",
         "portal",
         "shopify",
         "static",

@@ -20,8 +20,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from edits.models import EditPolicy
+from offers.models import Offer
 from orders.models import Shop
-from shopify import credentials, subscriptions, sync
+from shopify import calls, credentials, subscriptions, sync
 from shopify.client import Client, ShopifyError, new_session
 from shopify.models import ShopCredentials, SyncState
 
@@ -107,4 +108,21 @@ def load(*, webhook_url: str | None = None, history: timedelta = timedelta(days=
         except ShopifyError as error:  # the demo still works, only without live updates
             logger.warning("webhooks not subscribed (%s): changes show after a reconcile", error)
     sync.import_orders(shop, since=timezone.now() - history, restart=True, client=client)
+    offer_mug(shop, client)
     return shop
+
+
+def offer_mug(shop: Shop, client: Client) -> None:
+    """The demo's offer after checkout: the enamel camp mug (made to order, so never sold out)
+    at 20 % off, to every order, once its shopper has confirmed the delivery address."""
+    mug = next((p for p in calls.product_list(client) if p.title == "Enamel camp mug"), None)
+    if mug is None:
+        return
+    Offer.objects.filter(shop=shop).delete()
+    Offer.objects.create(
+        shop=shop,
+        name="A mug for the camp",
+        product_id=mug.id,
+        product_title=mug.title,
+        discount_value=20,
+    )

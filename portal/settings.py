@@ -124,6 +124,7 @@ INSTALLED_APPS = [
     "shopify",
     "edits",
     "returns",
+    "offers",
     "portal",
 ]
 
@@ -239,6 +240,9 @@ STORAGES = {
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 MEDIA_URL = "media/"  # never served as it is: return photos are shown to agents only
 # Photos shoppers add to a return (returns/photos.py).
+# Post-purchase offers: at most this many shown on one order, and accepted on one order.
+OFFERS_SHOWN_PER_ORDER = env_int("OFFERS_SHOWN_PER_ORDER", 3, minimum=1)
+OFFERS_ACCEPTED_PER_ORDER = env_int("OFFERS_ACCEPTED_PER_ORDER", 3, minimum=1)
 RETURN_PHOTO_MAX_BYTES = env_int("RETURN_PHOTO_MAX_BYTES", 8 * 1024 * 1024, minimum=1024)
 
 for _key, _value in email_settings(

@@ -12,5 +12,6 @@ urlpatterns = [
     path("", include("orders.urls")),
     path("", include("edits.urls")),
     path("", include("returns.urls")),
+    path("", include("offers.urls")),
     path("", include("shopify.urls")),
 ]
