@@ -100,7 +100,7 @@ class OfferForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        shop = self.instance.shop if self.instance.shop_id else Shop.objects.first()
+        shop = self._shop()
         if shop is not None and not self.instance.shop_id:
             self.fields["shop"].initial = shop.pk
         self.products: list[Product] = []
@@ -110,11 +110,21 @@ class OfferForm(forms.ModelForm):
             self.fields["product"] = forms.IntegerField(
                 label=_("product number"), min_value=1, help_text=UNREACHABLE
             )
-        else:
-            self.fields["product"].choices = [("", "---------")] + [
-                (p.id, p.title) for p in self.products
-            ]
-        self.fields["for_products"].choices = [(p.id, p.title) for p in self.products]
+            self.fields["for_products"].help_text = UNREACHABLE
+        # What the offer holds stays a choice, whether Shopify lists it now or not (it may be
+        # unreachable, or list only the first 250): saving never drops a condition unseen.
+        titles = {p.id: p.title for p in self.products}
+        if self.instance.product_id and self.instance.product_id not in titles:
+            titles[self.instance.product_id] = self.instance.product_title or str(
+                self.instance.product_id
+            )
+        if isinstance(self.fields["product"], forms.ChoiceField):
+            self.fields["product"].choices = [("", "---------"), *titles.items()]
+        known = {
+            **titles,
+            **{int(p): titles.get(int(p), str(p)) for p in self.instance.for_products},
+        }
+        self.fields["for_products"].choices = list(known.items())
         types = {p.product_type for p in self.products if p.product_type}
         if shop is not None:
             types |= set(
@@ -129,7 +139,9 @@ class OfferForm(forms.ModelForm):
         self.fields["languages"].choices = [
             (code, name)
             for code, name in settings.LANGUAGES
-            if shop is None or code in {c for c, _n in shop.languages}
+            if shop is None
+            or code in {c for c, _n in shop.languages}
+            or code in self.instance.languages
         ]
         self.fields["variant_ids"].choices = self._variants(shop)
         if shop is not None:
@@ -149,6 +161,15 @@ class OfferForm(forms.ModelForm):
                 countries=self.instance.countries,
                 languages=self.instance.languages,
             )
+
+    def _shop(self) -> Shop | None:
+        """The offer's shop: the one chosen in the form, its own, or the only one."""
+        chosen = self.data.get("shop") if self.is_bound else None
+        if chosen and str(chosen).isdigit():
+            found = Shop.objects.filter(pk=int(chosen)).first()
+            if found is not None:
+                return found
+        return self.instance.shop if self.instance.shop_id else Shop.objects.first()
 
     def _variants(self, shop: Shop | None) -> list[tuple[int, str]]:
         if shop is None or not self.instance.product_id:
@@ -204,7 +225,7 @@ def _count(kind: str) -> Subquery:
     )
     return Coalesce(
         Subquery(
-            events_of.values("subject_id").annotate(n=Count("pk")).values("n"),
+            events_of.values("subject_id").annotate(n=Count("order_id", distinct=True)).values("n"),
             output_field=IntegerField(),
         ),
         0,
@@ -259,6 +280,14 @@ class OfferAdmin(admin.ModelAdmin):
         ),
         (_("Funnel"), {"fields": ["funnel_table"]}),
     ]
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        """Deleting several at once still renews the shops' order pages (as one offer's delete
+        does)."""
+        shops = set(queryset.values_list("shop_id", flat=True))
+        super().delete_queryset(request, queryset)
+        for shop in shops:
+            Shop.touch(shop)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return (

@@ -1,7 +1,9 @@
 """What an offer did, from the order events: per day in the shop's time zone, the orders it was
-shown to, opened by, accepted on and paid for, and the revenue it brought (in each order's
-currency, and in the shop's). The acceptance rate comes with its 95 % interval (Wilson's), so
-that two offers of an A/B test can be told apart, or not yet."""
+shown to, opened by, accepted on and paid for (each order counted once a step, however often it
+took the step: an offer accepted again after its change failed is one order that accepted), and
+the revenue it brought (in each order's currency, and in the shop's). The acceptance rate comes
+with its 95 % interval (Wilson's), so that two offers of an A/B test can be told apart, or not
+yet."""
 
 from __future__ import annotations
 
@@ -58,13 +60,13 @@ def of(offer: Offer) -> Funnel:
     counts = (
         found.annotate(day=TruncDate("created_at", tzinfo=zone))
         .values("day", "kind")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("order_id", distinct=True))
     )
     for row in counts:
         day = by_day.setdefault(row["day"], Day(row["day"]))
-        step = STEPS[row["kind"]]
-        setattr(day, step, getattr(day, step) + row["n"])
-        setattr(total, step, getattr(total, step) + row["n"])
+        setattr(day, STEPS[row["kind"]], row["n"])
+    for row in found.values("kind").annotate(n=Count("order_id", distinct=True)):
+        setattr(total, STEPS[row["kind"]], row["n"])
     paid = found.filter(kind=events.PAID.name).values_list("created_at", "data")
     for at, data in paid:
         day = by_day.setdefault(at.astimezone(zone).date(), Day(at.astimezone(zone).date()))
@@ -90,7 +92,7 @@ def wilson(successes: int, trials: int, z: float = 1.96) -> tuple[float, float, 
     """The share of successes, and the Wilson score interval around it."""
     if trials <= 0:
         return None
-    share = successes / trials
+    share = min(max(successes / trials, 0.0), 1.0)
     middle = (share + z * z / (2 * trials)) / (1 + z * z / trials)
     spread = (z * math.sqrt(share * (1 - share) / trials + z * z / (4 * trials * trials))) / (
         1 + z * z / trials

@@ -37,7 +37,7 @@ from edits import rules as edit_rules
 from edits.kinds import items
 from edits.models import EditPolicy
 from edits.views import RULE_PREFETCH
-from offers import events, rules, targeting
+from offers import events, jobs, rules, targeting
 from offers.models import Offer, active_offers
 from orders import access, formatting, live, page_cache
 from orders.actors import SHOPPER
@@ -84,12 +84,17 @@ class Card:
         return next((c for c in self.choices if str(c.variant.id) == str(variant_id)), self.first)
 
 
-def card(offer: Offer, order: Order) -> Card | None:
+def card(
+    offer: Offer, order: Order, *, fresh: bool = False, cached_only: bool = False
+) -> Card | None:
     """The offer as the order's shopper would see it: None when nothing of it may be sold, or
-    Shopify does not price it in the order's currency. Raises `catalogue.Unavailable`."""
+    Shopify does not price it in the order's currency. Raises `catalogue.Unavailable`, and with
+    `cached_only` `catalogue.NotRead`."""
     if not order.country_code:
         return None
-    product = catalogue.offered(order.shop, offer.product_id, order.country_code)
+    product = catalogue.offered(
+        order.shop, offer.product_id, order.country_code, fresh=fresh, cached_only=cached_only
+    )
     if product is None:
         return None
     wanted = {int(v) for v in offer.variant_ids}
@@ -146,32 +151,46 @@ def once(order: Order, kind: Any, offer: Offer) -> None:
 
 
 def render_offers(order: Order, *, language: str, now: datetime) -> tuple[live.Part, int]:
-    """The part and for how many seconds it stays true (prices, stock and caps move: five
-    minutes at most; a minute when Shopify could not be asked)."""
+    """The part, and for how many seconds it stays true. It never waits for Shopify: the cards
+    come from the products read lately (when the shopper confirmed the address, or by the job
+    this sends when they are not there; the page then looks again shortly)."""
     if not active_offers(order.shop):
         return live.Part(""), 600
     confirmed = edit_rules.address_confirmed(order)
     decision = rules.can_offer(order, EditPolicy.for_shop(order.shop), confirmed=confirmed)
     if not decision and decision.code != "address_unconfirmed":
         return live.Part(""), 600
-    cards = []
-    try:
-        for offer in offered(order, language=language, now=now):
-            found = card(offer, order)
+    cards: list[Card] = []
+    unread: list[Offer] = []
+    for offer in offered(order, language=language, now=now):
+        try:
+            found = card(offer, order, cached_only=True)
+        except catalogue.NotRead:
+            unread.append(offer)
+        else:
             if found is not None:
                 cards.append(found)
-    except catalogue.Unavailable:
-        return live.Part(""), 60
-    if not cards:
-        return live.Part(""), 300
-    if confirmed:
-        for found in cards:
-            once(order, events.SHOWN, found.offer)
-    html = render_to_string(
-        "offers/_offers.html",
-        {"order": order, "shop": order.shop, "cards": cards, "confirmed": confirmed},
-    )
-    return live.Part(html), 300
+    if not confirmed:
+        # Only a prompt, and only if something may be offered once the address is confirmed.
+        if not (cards or unread):
+            return live.Part(""), 300
+        html = render_to_string(
+            "offers/_offers.html", {"order": order, "shop": order.shop, "confirmed": False}
+        )
+        return live.Part(html), 300
+    activity, seconds = live.IDLE, 300
+    if unread:
+        jobs.price_later(order, unread)
+        activity, seconds = live.SENDING, 5  # the job moves the order's revision on
+    for found in cards:
+        once(order, events.SHOWN, found.offer)
+    html = ""
+    if cards:
+        html = render_to_string(
+            "offers/_offers.html",
+            {"order": order, "shop": order.shop, "cards": cards, "confirmed": True},
+        )
+    return live.Part(html, activity), seconds
 
 
 def offers_part(request: HttpRequest, order: Order) -> live.Part:
@@ -187,18 +206,16 @@ def offers_part(request: HttpRequest, order: Order) -> live.Part:
 
 
 def rule_for(offer: Offer, language: str) -> edit_actions.Rule:
-    """The rule asked again under the order's lock when the offer is accepted."""
+    """The rule asked before the offer's page is shown, and again under the order's lock when
+    it is accepted: the order may take an offer, and this one is among those it is shown (its
+    conditions, its dates, its daily cap, its arm of an A/B test, the most shown)."""
 
     def allowed(order: Order, now: datetime) -> Decision:
         confirmed = edit_rules.address_confirmed(order)
         decision = rules.can_offer(order, EditPolicy.for_shop(order.shop), confirmed=confirmed)
         if not decision:
             return decision
-        fresh = Offer.objects.filter(pk=offer.pk).first()
-        today = accepted_today(order.shop_id, order.shop.zone, now)
-        if fresh is None or fresh not in targeting.chosen(
-            [fresh], order, language=language, now=now, accepted_today=today, limit=1
-        ):
+        if offer.pk not in {found.pk for found in offered(order, language=language, now=now)}:
             return Decision.no("offer_closed", rules.CLOSED)
         return decision
 
@@ -222,7 +239,7 @@ def offer_page(request: HttpRequest, token: str, pk: int) -> HttpResponse:
             return redirect(f"/o/{token}/confirm/?then=offers")
         return refused(request, order, decision)
     try:
-        found = card(offer, order)
+        found = card(offer, order, fresh=request.method == "GET")
     except catalogue.Unavailable:
         return unavailable(request, order)
     if found is None:

@@ -77,7 +77,12 @@ class ChangeKind:
             return Decision.no(
                 "already_requested", _("You have already asked for this change. We are on it.")
             )
-        counted = [r for r in requests if r.is_open or r.status == ChangeRequest.Status.APPLIED]
+        # The shopper's own changes: an offer of the shop they accepted is not one of them.
+        counted = [
+            r
+            for r in requests
+            if (r.is_open or r.status == ChangeRequest.Status.APPLIED) and not r.after.get("offer")
+        ]
         if len(counted) >= policy.max_changes_per_order:
             return Decision.no(
                 "limit_reached",

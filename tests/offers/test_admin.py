@@ -160,3 +160,48 @@ def test_the_funnel_per_day_and_the_acceptance_rate(
     assert "50.0 % (15.0–85.0 %)" in listing
     page = manager.get(reverse("admin:offers_offer_change", args=[offer.pk])).content.decode()
     assert "<td>4</td><td>0</td><td>2</td><td>1</td><td>€15.30</td><td>€15.30</td>" in page
+
+
+def test_saving_without_shopify_keeps_every_condition(
+    manager: Client, connected_shop: Shop, shopify: Sandbox, beanie, hoodie
+) -> None:  # type: ignore[no-untyped-def]
+    offer = Offer.objects.create(
+        shop=connected_shop,
+        name="Beanie",
+        product_id=beanie.id,
+        product_title="Wool beanie",
+        discount_value=Decimal(15),
+        for_products=[hoodie.id],
+        languages=["de"],
+    )
+    cache.clear()
+    shopify.faults.http(503, times=50)
+    change = reverse("admin:offers_offer_change", args=[offer.pk])
+    html = manager.get(change).content.decode()
+    assert f'value="{hoodie.id}" selected' in html  # still there, named by its number
+    data = form(connected_shop, beanie.id, for_products=[str(hoodie.id)], languages=["de"])
+    assert manager.post(change, data).status_code == 302
+    offer.refresh_from_db()
+    assert offer.for_products == [hoodie.id] and offer.product_id == beanie.id
+
+
+def test_deleting_several_offers_renews_the_order_pages(
+    manager: Client, connected_shop: Shop, beanie
+) -> None:  # type: ignore[no-untyped-def]
+    offers = [
+        Offer.objects.create(
+            shop=connected_shop, name=f"Beanie {n}", product_id=beanie.id, discount_value=10
+        )
+        for n in range(2)
+    ]
+    before = Shop.objects.get(pk=connected_shop.pk).updated_at
+    response = manager.post(
+        reverse("admin:offers_offer_changelist"),
+        {
+            "action": "delete_selected",
+            "_selected_action": [str(o.pk) for o in offers],
+            "post": "yes",
+        },
+    )
+    assert response.status_code == 302 and not Offer.objects.exists()
+    assert Shop.objects.get(pk=connected_shop.pk).updated_at > before

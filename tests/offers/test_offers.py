@@ -51,8 +51,11 @@ def offer_page(order: Order) -> str:
     return f"{page(order)}offers/{Offer.objects.get().pk}/"
 
 
-def confirm_address(client: Client, order: Order) -> None:
-    response = client.post(f"{page(order)}confirm/", {"then": "offers"})
+def confirm_address(client: Client, order: Order, capture) -> None:  # type: ignore[no-untyped-def]
+    """ "The address is right": the offered products are read from Shopify then (after the
+    commit), so that the page the shopper lands on shows them without waiting for Shopify."""
+    with capture(execute=True):
+        response = client.post(f"{page(order)}confirm/", {"then": "offers"})
     assert response.status_code == 302 and response["Location"].endswith("#offers")
 
 
@@ -67,9 +70,7 @@ def counted(kind: str) -> int:
 
 
 def test_the_offer_waits_for_the_confirmed_address_then_shows_priced_and_counted_once(
-    client: Client,
-    ordered: Order,
-    beanie,
+    client: Client, ordered: Order, beanie, django_capture_on_commit_callbacks
 ) -> None:  # type: ignore[no-untyped-def]
     before = client.get(page(ordered)).content.decode()
     assert "Check the delivery address" in before and 'href="confirm/?then=offers"' in before
@@ -77,7 +78,7 @@ def test_the_offer_waits_for_the_confirmed_address_then_shows_priced_and_counted
 
     confirm_page = client.get(f"{page(ordered)}confirm/?then=offers").content.decode()
     assert "8 rue de Rivoli" in confirm_page and 'name="then" value="offers"' in confirm_page
-    confirm_address(client, ordered)
+    confirm_address(client, ordered, django_capture_on_commit_callbacks)
     html = client.get(page(ordered)).content.decode()
     card = html[html.index('id="offers"') :]
     assert "Wool beanie" in card and BEANIE_IMAGE in card
@@ -95,7 +96,7 @@ def test_accepting_adds_it_to_the_same_order_paid_on_shopifys_page(
     django_capture_on_commit_callbacks,
     run_jobs,
 ) -> None:  # type: ignore[no-untyped-def]
-    confirm_address(client, ordered)
+    confirm_address(client, ordered, django_capture_on_commit_callbacks)
     client.get(page(ordered))
     preview = client.get(offer_page(ordered))
     html = preview.content.decode()
@@ -147,7 +148,7 @@ def test_an_order_in_pounds_is_offered_and_charged_in_pounds(
 ) -> None:  # type: ignore[no-untyped-def]
     """The shop sells in euros; Shopify prices the beanie at £15.30 for this market, so 15 %
     off is £13.00, what is charged; the shop's report counts it in euros as Shopify does."""
-    confirm_address(client, ordered)
+    confirm_address(client, ordered, django_capture_on_commit_callbacks)
     card = client.get(page(ordered)).content.decode()
     card = card[card.index('id="offers"') :]
     assert "£13.00" in card and "£15.30" in card and "€" not in card
@@ -169,26 +170,20 @@ def test_an_order_in_pounds_is_offered_and_charged_in_pounds(
 
 @pytest.mark.parametrize("ordered", [("GBP", Decimal("0.85"))], indirect=True)
 def test_an_offer_shopify_prices_in_another_currency_is_not_shown(
-    client: Client,
-    ordered: Order,
-    shopify: Sandbox,
-    beanie,
+    client: Client, ordered: Order, shopify: Sandbox, beanie, django_capture_on_commit_callbacks
 ) -> None:  # type: ignore[no-untyped-def]
     shopify.store.markets["FR"] = ("EUR", Decimal(1))  # the market sells in euros, not pounds
     cache.clear()
-    confirm_address(client, ordered)
+    confirm_address(client, ordered, django_capture_on_commit_callbacks)
     assert 'id="offers"' not in client.get(page(ordered)).content.decode()
     refused = client.get(offer_page(ordered)).content.decode()
     assert "This offer is no longer available for your order." in refused
 
 
 def test_a_stale_preview_is_shown_again_not_accepted(
-    client: Client,
-    ordered: Order,
-    shopify: Sandbox,
-    beanie,
+    client: Client, ordered: Order, shopify: Sandbox, beanie, django_capture_on_commit_callbacks
 ) -> None:  # type: ignore[no-untyped-def]
-    confirm_address(client, ordered)
+    confirm_address(client, ordered, django_capture_on_commit_callbacks)
     html = client.get(offer_page(ordered)).content.decode()
     grey = next(v for v in beanie.variants if v.title == "Grey")
     shopify.store.variants[grey.id].price = Decimal("20.00")
@@ -240,13 +235,9 @@ def enough_accepted(order: Order) -> None:
     ],
 )
 def test_never_shown_once_the_order_cannot_take_it(
-    client: Client,
-    ordered: Order,
-    beanie,
-    moved_on,
-    says: str,
+    client: Client, ordered: Order, beanie, moved_on, says: str, django_capture_on_commit_callbacks
 ) -> None:  # type: ignore[no-untyped-def]
-    confirm_address(client, ordered)
+    confirm_address(client, ordered, django_capture_on_commit_callbacks)
     assert 'id="offers"' in client.get(page(ordered)).content.decode()
     EditPolicy.objects.filter(shop=ordered.shop).update(blocked_tags=["no-self-service"])
     moved_on(ordered)
@@ -281,7 +272,7 @@ def test_the_accept_event_is_logged_for_the_funnel_and_the_daily_cap(
     offer = Offer.objects.get()
     offer.daily_cap = 1
     offer.save()
-    confirm_address(client, ordered)
+    confirm_address(client, ordered, django_capture_on_commit_callbacks)
     html = client.get(offer_page(ordered)).content.decode()
     with django_capture_on_commit_callbacks(execute=False):
         client.post(offer_page(ordered), {"step": "confirm", "quoted": quoted(html)})
@@ -290,3 +281,84 @@ def test_the_accept_event_is_logged_for_the_funnel_and_the_daily_cap(
     Order.objects.get(pk=ordered.pk).bump_revision()
     # Accepted once today: the cap is reached for every order.
     assert 'id="offers"' not in client.get(page(ordered)).content.decode()
+
+
+def test_the_order_page_never_waits_for_shopify_a_job_reads_the_offer(
+    client: Client,
+    ordered: Order,
+    beanie,
+    monkeypatch,
+    django_capture_on_commit_callbacks,
+    run_jobs,
+) -> None:  # type: ignore[no-untyped-def]
+    from shopify.client import Client as AdminClient
+
+    confirm_address(client, ordered, django_capture_on_commit_callbacks)
+    cache.clear()  # what was read at the confirmation has expired
+    asked = []
+    query = AdminClient.query
+    monkeypatch.setattr(
+        AdminClient, "query", lambda self, *a, **k: asked.append(a[0][:40]) or query(self, *a, **k)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        html = client.get(page(ordered)).content.decode()
+    assert asked == []  # the page asked Shopify nothing
+    assert 'id="offers"' not in html and 'hx-get="live/?since=' in html  # it looks again soon
+    with django_capture_on_commit_callbacks(execute=True):
+        run_jobs()  # the job reads the product, and the order's page renews
+    assert asked and "Wool beanie" in client.get(page(ordered)).content.decode()
+
+
+def test_an_order_sees_one_arm_of_an_ab_test_and_cannot_take_the_other(
+    client: Client, ordered: Order, beanie, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    first = Offer.objects.get()
+    Offer.objects.filter(pk=first.pk).update(experiment="beanie price")
+    second = Offer.objects.create(
+        shop=ordered.shop,
+        name="Beanie, 30 % off",
+        product_id=beanie.id,
+        discount_value=Decimal(30),
+        experiment="Beanie price",
+    )
+    confirm_address(client, ordered, django_capture_on_commit_callbacks)
+    html = client.get(page(ordered)).content.decode()
+    shown = [o for o in (Offer.objects.get(pk=first.pk), second) if f"offers/{o.pk}/" in html]
+    assert len(shown) == 1
+    other = second if shown[0].pk == first.pk else Offer.objects.get(pk=first.pk)
+    other_page = f"{page(ordered)}offers/{other.pk}/"
+    assert "This offer is no longer available for your order." in client.get(other_page).text
+    refused = client.post(other_page, {"step": "confirm", "quoted": "x"})
+    assert "This offer is no longer available for your order." in refused.text
+    assert not ChangeRequest.objects.exists()
+
+
+def test_an_accepted_offer_is_not_one_of_the_shoppers_own_changes(
+    client: Client, ordered: Order, beanie, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    EditPolicy.objects.filter(shop=ordered.shop).update(max_changes_per_order=1)
+    confirm_address(client, ordered, django_capture_on_commit_callbacks)
+    html = client.get(offer_page(ordered)).content.decode()
+    with django_capture_on_commit_callbacks(execute=False):
+        client.post(offer_page(ordered), {"step": "confirm", "quoted": quoted(html)})
+    assert ChangeRequest.objects.get().after["offer"]
+    Order.objects.get(pk=ordered.pk).bump_revision()
+    after = client.get(page(ordered)).content.decode()
+    assert 'href="change/address/"' in after
+    assert "This order has been changed as often as we can allow." not in after
+
+
+def test_an_order_accepting_again_after_a_failed_change_counts_once(
+    client: Client, ordered: Order, beanie, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    confirm_address(client, ordered, django_capture_on_commit_callbacks)
+    client.get(page(ordered))
+    for _ in range(2):  # accepted, failed (sold out meanwhile), accepted again
+        html = client.get(offer_page(ordered)).content.decode()
+        with django_capture_on_commit_callbacks(execute=False):
+            client.post(offer_page(ordered), {"step": "confirm", "quoted": quoted(html)})
+        ChangeRequest.objects.update(status="failed")
+    total = funnel.of(Offer.objects.get()).total
+    assert (total.shown, total.opened, total.accepted) == (1, 1, 1)
+    assert counted(events.ACCEPTED.name) == 2
+    assert funnel.wilson(3, 2) == (1.0, pytest.approx(0.342, abs=0.01), 1.0)  # never a crash
