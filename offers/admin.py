@@ -148,8 +148,8 @@ class OfferForm(forms.ModelForm):
             currency = shop.currency
             for name in ("min_total", "max_total"):
                 self.fields[name].help_text = _(
-                    "In %(currency)s. Orders paid in another currency are not offered this "
-                    "when a range is set."
+                    "In %(currency)s. An order paid in another currency is compared at the "
+                    "rate Shopify charged it."
                 ) % {"currency": currency}
         if self.instance.pk:
             self.initial.update(

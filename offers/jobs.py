@@ -1,5 +1,5 @@
 """Reading the offered products from Shopify, away from the order page: the page shows only
-what was read lately (`catalogue.offered`, cached for 15 minutes), so that it never waits for
+what was read lately (`catalogue.priced`, cached for 15 minutes), so that it never waits for
 Shopify. Read when the shopper confirms the address (the offers come next), and by a job when an
 order page finds them unread."""
 
@@ -22,7 +22,7 @@ def price(order_id: int, product_ids: list[int]) -> None:
     if order is None or not order.country_code:
         return
     for product_id in product_ids:
-        catalogue.offered(order.shop, product_id, order.country_code, fresh=True)
+        catalogue.priced(order.shop, product_id, order.country_code, fresh=True)
     order.bump_revision()
 
 
@@ -47,6 +47,6 @@ def price_on_confirmation(event: Event) -> None:
         return
     try:
         for product_id in products:
-            catalogue.offered(order.shop, product_id, order.country_code)
+            catalogue.priced(order.shop, product_id, order.country_code)
     except catalogue.Unavailable as error:  # the page's job reads them later
         logger.info("offers of %s not read at confirmation: %s", order.name, error)

@@ -35,12 +35,14 @@ def matches(offer: Offer, order: Order, *, language: str, now: datetime) -> bool
     if offer.for_order_tags and not _folded(order.tags) & _folded(offer.for_order_tags):
         return False
     if offer.min_total is not None or offer.max_total is not None:
-        # The range is in the shop's currency: an order paid in another is not compared.
-        if order.currency != order.shop.currency:
+        # The range is in the shop's currency: an order paid in another is compared at its own
+        # rate, and not at all while that is not known.
+        total = order.in_shop_currency(order.total)
+        if total is None:
             return False
-        if offer.min_total is not None and order.total < offer.min_total:
+        if offer.min_total is not None and total < offer.min_total:
             return False
-        if offer.max_total is not None and order.total > offer.max_total:
+        if offer.max_total is not None and total > offer.max_total:
             return False
     if offer.countries and order.country_code not in offer.countries:
         return False

@@ -92,7 +92,7 @@ def card(
     `cached_only` `catalogue.NotRead`."""
     if not order.country_code:
         return None
-    product = catalogue.offered(
+    product = catalogue.priced(
         order.shop, offer.product_id, order.country_code, fresh=fresh, cached_only=cached_only
     )
     if product is None:

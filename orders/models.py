@@ -23,7 +23,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from orders import events
+from orders import events, formatting
 from orders.actors import Actor, ActorField
 from orders.events import EventKind
 
@@ -210,6 +210,9 @@ class Order(models.Model):
     tax = models.DecimalField(max_digits=14, decimal_places=3, default=Decimal(0))
     discounts = models.DecimalField(max_digits=14, decimal_places=3, default=Decimal(0))
     total = models.DecimalField(max_digits=14, decimal_places=3, default=Decimal(0))
+    # Units of the order's currency per unit of the shop's (Shopify's two totals of the order):
+    # what turns the merchant's amounts (fees, thresholds) into the order's and back.
+    exchange_rate = models.DecimalField(max_digits=24, decimal_places=10, null=True, blank=True)
     financial_status = models.CharField(
         max_length=24, choices=FinancialStatus, default=FinancialStatus.PAID
     )
@@ -258,6 +261,24 @@ class Order(models.Model):
     @property
     def language(self) -> str:
         return self.shop.language_for(self.customer_locale)
+
+    def from_shop_currency(self, amount: Decimal) -> Decimal | None:
+        """A merchant's amount (in the shop's currency) in the order's, rounded as the order's
+        currency is; None when the rate is not known."""
+        if self.currency == self.shop.currency:
+            return amount
+        if not self.exchange_rate:
+            return None
+        return formatting.rounded(amount * self.exchange_rate, self.currency)
+
+    def in_shop_currency(self, amount: Decimal) -> Decimal | None:
+        """An amount of the order (in its currency) in the shop's; None when the rate is not
+        known."""
+        if self.currency == self.shop.currency:
+            return amount
+        if not self.exchange_rate:
+            return None
+        return formatting.rounded(amount / self.exchange_rate, self.shop.currency)
 
     @property
     def country_code(self) -> str:

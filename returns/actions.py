@@ -62,12 +62,15 @@ def _refuse(code: str, message: str) -> NotAllowed:
     return NotAllowed(Decision.no(code, message))
 
 
-def auto_approved(policy: ReturnPolicy, reasons: list[rules.Reason], value: Decimal) -> bool:
-    """Whether the policy approves this return without an agent."""
+def auto_approved(policy: ReturnPolicy, reasons: list[rules.Reason], value: Decimal | None) -> bool:
+    """Whether the policy approves this return without an agent. `value` is what the items cost,
+    in the shop's currency like the policy's amount (None when it cannot be said: an agent
+    decides)."""
     if policy.auto_approval == AutoApproval.ALL:
         return True
     if policy.auto_approval == AutoApproval.UNDER_AMOUNT:
-        return policy.auto_approval_under is not None and value < policy.auto_approval_under
+        limit = policy.auto_approval_under
+        return limit is not None and value is not None and value < limit
     if policy.auto_approval == AutoApproval.REASONS:
         return bool(reasons) and all(reason.auto_approved for reason in reasons)
     return False
@@ -122,7 +125,7 @@ def assess(
             for i in items
         ],
     )
-    return quote, auto_approved(policy, reasons, quote.value)
+    return quote, auto_approved(policy, reasons, order.in_shop_currency(quote.value))
 
 
 @transaction.atomic

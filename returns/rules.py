@@ -20,6 +20,7 @@ from orders.decisions import Decision
 from orders.formatting import moment
 from orders.models import LineItem, Order
 from returns.models import Resolution, ReturnLine, ReturnPolicy, ReturnRequest, ShopifyReason
+from shopify.calls import Variant
 
 
 @dataclass(frozen=True)
@@ -200,6 +201,29 @@ def reasons(policy: ReturnPolicy, language: str) -> list[Reason]:
         ]
 
 
+def exchange_price(
+    order: Order, line: LineItem, own: Variant | None, other: Variant
+) -> Decimal | None:
+    """What another variant of the line's product costs the shopper, in the order's currency,
+    to compare with the line's price: the line's own price when both cost the same in the
+    shop; otherwise the line's price and the gap between the two as Shopify prices them for the
+    order's market (`Variant.market_price`), or in the shop's currency when the order is in
+    it. None when it cannot be said in the order's currency: not offered, rather than offered
+    at a wrong price."""
+    if own is not None and other.price == own.price:
+        return line.price
+    market = other.market_price
+    own_market = own.market_price if own is not None else None
+    if market is not None and market.currency == order.currency:
+        if own_market is not None and own_market.currency == order.currency:
+            return line.price + market.amount - own_market.amount
+        if own is None:
+            return market.amount
+    if order.currency == order.shop.currency and own is not None:
+        return line.price + other.price - own.price
+    return None
+
+
 @dataclass(frozen=True)
 class QuoteLine:
     line: LineItem
@@ -257,7 +281,10 @@ def quote(order: Order, policy: ReturnPolicy, lines: list[QuoteLine]) -> Quote:
     charged = [item for item in lines if not waived(item)]
     restocking = sum((item.value for item in charged), Decimal("0"))
     restocking = (restocking * policy.restocking_fee_percent / 100).quantize(CENT)
-    shipping = policy.return_shipping_fee if charged else Decimal("0")
+    # The fee is the merchant's, in the shop's currency: charged in the order's. (An order whose
+    # rate Shopify has not told yet is charged none rather than a wrong amount.)
+    fee = order.from_shop_currency(policy.return_shipping_fee) or Decimal("0")
+    shipping = fee if charged else Decimal("0")
     refund = sum((i.value for i in lines if i.resolution == Resolution.REFUND), Decimal("0"))
     credit = sum((i.value for i in lines if i.resolution == Resolution.STORE_CREDIT), Decimal("0"))
     bonus = (credit * policy.store_credit_bonus_percent / 100).quantize(CENT)

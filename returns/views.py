@@ -14,7 +14,9 @@ order page), so it is cached with the page, until the next return window closes.
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 import segno
 from django.conf import settings
@@ -29,7 +31,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from orders import access, live, page_cache
-from orders.models import Fulfillment, Order, Stage
+from orders.models import Fulfillment, LineItem, Order, Stage
 from orders.views import activate_language
 from returns import actions, photos, rules
 from returns.draft import Draft
@@ -231,6 +233,35 @@ def reasons(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
+@dataclass(frozen=True)
+class Exchange:
+    """Another variant the item may be exchanged for, at its price in the order's currency."""
+
+    id: int
+    title: str
+    available: bool
+    price: Decimal
+
+
+def _exchanges(order: Order, line: LineItem, *, fresh: bool = False) -> list[Exchange]:
+    """The other variants of the line's product, in stock or not, each priced in the order's
+    currency (`rules.exchange_price`); those Shopify does not price in it are left out. Raises
+    `catalogue.Unavailable`."""
+    if not line.product_id:
+        return []
+    product = catalogue.priced(order.shop, line.product_id, order.country_code, fresh=fresh)
+    variants = list(product.variants) if product else []
+    own = next((v for v in variants if v.id == line.variant_id), None)
+    found = []
+    for variant in variants:
+        if variant.id == line.variant_id:
+            continue
+        price = rules.exchange_price(order, line, own, variant)
+        if price is not None:
+            found.append(Exchange(variant.id, variant.title, variant.available, price))
+    return found
+
+
 def _options(step: Step, pk: int, *, fresh: bool = False) -> dict:
     """What an item can turn into, exchange first: the other variants (in stock or not), store
     credit with its bonus, a refund; only what the destination allows."""
@@ -240,7 +271,7 @@ def _options(step: Step, pk: int, *, fresh: bool = False) -> dict:
     variants, unavailable = [], False
     if Resolution.EXCHANGE in allowed:
         try:
-            variants = catalogue.exchange_options(line, fresh=fresh)
+            variants = _exchanges(step.order, line, fresh=fresh)
         except catalogue.Unavailable:
             unavailable = True
     value = line.unit_paid * quantity

@@ -783,11 +783,11 @@ def products_tagged(client: Client, tag: str) -> list[Product]:
     ]
 
 
-def offered_product(client: Client, product_id: int, country: str) -> Product | None:
-    """A product to offer to a shopper whose order goes to `country`: its picture, and each
-    variant with the price a shopper there pays. None when the product is gone."""
+def priced_product(client: Client, product_id: int, country: str) -> Product | None:
+    """A product for a shopper whose order goes to `country`: its picture, and each variant
+    with the price a shopper there pays. None when the product is gone."""
     node = client.query(
-        documents.OFFERED_PRODUCT, {"id": gid("Product", product_id), "country": country}
+        documents.PRICED_PRODUCT, {"id": gid("Product", product_id), "country": country}
     ).get("product")
     if not node:
         return None

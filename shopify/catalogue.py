@@ -63,27 +63,28 @@ class NotRead(Exception):
     """The product was not read lately: read it first (a job does, for the order page)."""
 
 
-OFFERED_SECONDS = 900  # prices and stock move slowly; adding an item reads them afresh
+PRICED_SECONDS = 900  # prices and stock move slowly; adding an item reads them afresh
 
 
-def offered(
+def priced(
     shop: Shop, product_id: int, country: str, *, fresh: bool = False, cached_only: bool = False
 ) -> Product | None:
-    """A product the merchant offers, priced for a shopper whose order goes to `country`;
-    None when it is gone. Cached for 15 minutes. `cached_only`: what was read lately, or
-    `NotRead` (a page that must not wait for Shopify). Raises `Unavailable`."""
-    key = f"shopify:offered:{shop.pk}:{product_id}:{country}"
+    """A product with each variant priced for a shopper whose order goes to `country` (what the
+    shop offers after checkout, what an item is exchanged for); None when it is gone. Cached for
+    15 minutes. `cached_only`: what was read lately, or `NotRead` (a page that must not wait for
+    Shopify). Raises `Unavailable`."""
+    key = f"shopify:priced:{shop.pk}:{product_id}:{country}"
     cached = None if fresh else cache.get(key)
     if cached is not None:
         return cached or None
     if cached_only:
         raise NotRead(product_id)
     try:
-        found = calls.offered_product(Client.for_shop(shop), product_id, country)
+        found = calls.priced_product(Client.for_shop(shop), product_id, country)
     except (ShopifyError, ObjectDoesNotExist) as error:
         logger.info("offered product %s not read: %s", product_id, error)
         raise Unavailable from error
-    cache.set(key, found or False, OFFERED_SECONDS)
+    cache.set(key, found or False, PRICED_SECONDS)
     return found
 
 

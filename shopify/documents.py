@@ -29,6 +29,7 @@ fragment OrderFields on Order {
   currentTotalTaxSet { presentmentMoney { amount } }
   currentTotalDiscountsSet { presentmentMoney { amount } }
   currentTotalPriceSet { presentmentMoney { amount } }
+  totalPriceSet { presentmentMoney { amount } shopMoney { amount } }
   displayFinancialStatus
   displayFulfillmentStatus
   processedAt
@@ -559,12 +560,12 @@ query ProductsTagged($query: String!) {
     + VARIANT_FIELDS
 )
 
-# A product the merchant offers after checkout: its picture, and each variant's price in the
-# market of the order's destination (Shopify's contextual pricing: the currency and the price a
-# shopper there pays).
-OFFERED_PRODUCT = (
+# A product priced for an order's destination (an offer after checkout, an exchange): its
+# picture, and each variant's price in that market (Shopify's contextual pricing: the currency
+# and the price a shopper there pays).
+PRICED_PRODUCT = (
     """
-query OfferedProduct($id: ID!, $country: CountryCode!) {
+query PricedProduct($id: ID!, $country: CountryCode!) {
   product(id: $id) {
     id
     title
@@ -613,7 +614,7 @@ DOCUMENTS: dict[str, str] = {
     "ReturnCancel": RETURN_CANCEL,
     "ProductVariants": PRODUCT_VARIANTS,
     "ProductsTagged": PRODUCTS_TAGGED,
-    "OfferedProduct": OFFERED_PRODUCT,
+    "PricedProduct": PRICED_PRODUCT,
     "ProductList": PRODUCT_LIST,
     "EditableOrder": EDITABLE_ORDER,
     "OrderEditBegin": ORDER_EDIT_BEGIN,

@@ -85,6 +85,18 @@ def money(payload: dict[str, Any], key: str) -> Decimal:
     return Decimal(str(amount or "0"))
 
 
+def rate(presentment: Any, shop: Any) -> Decimal | None:
+    """Units of the order's currency per unit of the shop's: the order's total in each (None
+    when one is missing or zero, as an order of nothing but free items has)."""
+    try:
+        paid, counted = Decimal(str(presentment)), Decimal(str(shop))
+    except (ArithmeticError, ValueError, TypeError):
+        return None
+    if not paid.is_finite() or not counted.is_finite() or paid <= 0 or counted <= 0:
+        return None
+    return (paid / counted).quantize(Decimal("0.0000000001"))
+
+
 def paid_unit_price(line: dict[str, Any]) -> Decimal:
     """A REST line's unit price after its discounts (`discount_allocations` are for the whole
     line, in the presentment currency under `amount_set`)."""
@@ -183,6 +195,8 @@ class OrderFacts:
     updated_at: datetime
     lines: list[LineFacts]
     fulfillments: list[FulfillmentFacts]
+    # Units of the order's currency per unit of the shop's, from the order's two totals.
+    exchange_rate: Decimal | None = None
     # None when the source does not say (REST order payloads carry no fulfilment orders).
     fulfillment_orders: list[FulfillmentOrderFacts] | None = None
 
@@ -249,6 +263,10 @@ def order_from_rest(payload: dict[str, Any]) -> OrderFacts:
         cancel_reason=payload.get("cancel_reason") or "",
         closed_at=moment(payload.get("closed_at")),
         shipping_address={key: address.get(key) or "" for key in ADDRESS_KEYS} if address else {},
+        exchange_rate=rate(
+            ((payload.get("total_price_set") or {}).get("presentment_money") or {}).get("amount"),
+            ((payload.get("total_price_set") or {}).get("shop_money") or {}).get("amount"),
+        ),
         tags=[tag.strip() for tag in (payload.get("tags") or "").split(",") if tag.strip()],
         updated_at=moment(payload.get("updated_at")) or moment(payload.get("created_at")),
         lines=lines,
@@ -348,6 +366,10 @@ def order_from_graphql(node: dict[str, Any]) -> OrderFacts:
         else {},
         tags=[tag.strip() for tag in node.get("tags") or [] if tag.strip()],
         updated_at=moment(node.get("updatedAt")),
+        exchange_rate=rate(
+            ((node.get("totalPriceSet") or {}).get("presentmentMoney") or {}).get("amount"),
+            ((node.get("totalPriceSet") or {}).get("shopMoney") or {}).get("amount"),
+        ),
         lines=[
             LineFacts(
                 shopify_id=gid_number(line["id"]),
@@ -424,6 +446,8 @@ def apply_order(shop: Shop, facts: OrderFacts) -> Order | None:
         "tags": facts.tags,
         "shopify_updated_at": facts.updated_at,
     }
+    if facts.exchange_rate is not None:  # a source that does not say keeps what is known
+        values["exchange_rate"] = facts.exchange_rate
     created = order is None
     if created:
         order = Order.objects.create(shop=shop, shopify_id=facts.shopify_id, **values)

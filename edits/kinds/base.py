@@ -124,8 +124,11 @@ class ChangeKind:
         approval = policy.rule(self.code).approval
         if approval != Approval.CONDITIONAL:
             return approval == Approval.ALWAYS
-        total = policy.approval_above_total
-        return total is not None and order.total > total
+        limit = policy.approval_above_total
+        if limit is None:
+            return False
+        total = order.in_shop_currency(order.total)  # the policy's amount is the shop's
+        return total is None or total > limit
 
     def done_by_shop(self, progress: Progress) -> bool:
         """Has the shop itself already done what this change asks (cancelled the order)?"""

@@ -88,12 +88,16 @@ def test_each_condition(order: Order, conditions: dict[str, Any], shown: bool) -
     assert matches(offer(order, **conditions), order, language="de", now=NOW) is shown
 
 
-@pytest.mark.parametrize("condition", [{"min_total": Decimal(1)}, {"max_total": Decimal(10_000)}])
-def test_a_total_range_is_never_compared_across_currencies(order: Order, condition) -> None:  # type: ignore[no-untyped-def]
-    """The range is in the shop's euros: 120 pounds are not 120 euros."""
+def test_a_total_in_another_currency_is_compared_at_the_orders_rate(order: Order) -> None:
+    """The range is in the shop's euros: 120 pounds at 0.85 pounds a euro are 141.18 euros."""
     order.currency = "GBP"
-    assert not matches(offer(order, **condition), order, language="de", now=NOW)
+    order.exchange_rate = None  # not told yet: not compared
+    assert not matches(offer(order, min_total=Decimal(1)), order, language="de", now=NOW)
     assert matches(offer(order), order, language="de", now=NOW)  # without a range: shown
+    order.exchange_rate = Decimal("0.85")
+    assert matches(offer(order, min_total=Decimal("141.18")), order, language="de", now=NOW)
+    assert not matches(offer(order, min_total=Decimal("141.19")), order, language="de", now=NOW)
+    assert not matches(offer(order, max_total=Decimal("120.00")), order, language="de", now=NOW)
 
 
 def saved(order: Order, **conditions: Any) -> Offer:

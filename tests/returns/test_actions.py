@@ -120,6 +120,8 @@ def test_a_country_override_limits_the_resolutions(order: Order, policy: ReturnP
 def test_automatic_approval(
     order: Order, policy: ReturnPolicy, auto: str, under: str | None, reason: str, approved: bool
 ) -> None:
+    order.exchange_rate = Decimal(1)  # dollars and the shop's euros at par, to keep it simple
+    order.save()
     policy.auto_approval = auto
     policy.auto_approval_under = Decimal(under) if under else None
     policy.save()
@@ -128,6 +130,25 @@ def test_automatic_approval(
     )
     assert (request.status == "approved") is approved
     assert order.events.filter(kind=events.APPROVED.name).exists() is approved
+
+
+@pytest.mark.parametrize(
+    ("rate", "under", "approved"),
+    [
+        ("0.85", "47.10", True),  # 40 pounds are 47.06 euros
+        ("0.85", "47.06", False),
+        (None, "1000.00", False),  # the rate not known yet: an agent decides
+    ],
+)
+def test_the_approval_threshold_is_in_the_shops_currency(
+    order: Order, policy: ReturnPolicy, rate: str | None, under: str, approved: bool
+) -> None:
+    order.currency, order.exchange_rate = "GBP", Decimal(rate) if rate else None
+    order.save()
+    policy.auto_approval, policy.auto_approval_under = "under_amount", Decimal(under)
+    policy.save()
+    request = actions.request_return(order=order, items=[item(order)])
+    assert (request.status == "approved") is approved
 
 
 def test_the_state_machine(order: Order, policy: ReturnPolicy) -> None:

@@ -34,9 +34,16 @@ def variant(shopify: Sandbox, title: str) -> dict:
 
 @pytest.fixture
 def delivered(
-    connected_shop: Shop, shopify: Sandbox, hoodie, django_capture_on_commit_callbacks, run_jobs
+    request: pytest.FixtureRequest,
+    connected_shop: Shop,
+    shopify: Sandbox,
+    hoodie,
+    django_capture_on_commit_callbacks,
+    run_jobs,
 ) -> Order:  # type: ignore[no-untyped-def]
-    """Two hoodies in M, bought, shipped and delivered in the sandbox, mirrored by webhooks."""
+    """Two hoodies in M, bought, shipped and delivered in the sandbox, mirrored by webhooks. In
+    euros, the shop's currency, or (indirect parameter) in (currency, units per euro)."""
+    currency, rate = getattr(request, "param", ("EUR", Decimal(1)))
     shopify.webhooks.configure(target=WEBHOOK_URL)
     medium = variant(shopify, "M")
     with django_capture_on_commit_callbacks(execute=True):
@@ -44,7 +51,7 @@ def delivered(
             lines=[
                 NewLine(
                     title="Trail hoodie",
-                    price=Decimal("79.00"),
+                    price=Decimal("79.00") * rate,
                     quantity=2,
                     sku="HOOD-M",
                     variant_title="M",
@@ -54,7 +61,8 @@ def delivered(
                 )
             ],
             email="alice@example.com",
-            currency="EUR",
+            currency=currency,
+            exchange_rate=rate,
             shipping_address=Address(
                 first_name="Alice",
                 last_name="Martin",

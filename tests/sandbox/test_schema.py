@@ -185,7 +185,7 @@ def variables_for(name: str, sandbox: Sandbox) -> dict[str, Any]:
         "ReturnCancel": {"id": requested and requested.gid},
         "ProductVariants": {"id": "gid://shopify/Product/71"},
         "ProductsTagged": {"query": 'tag:"add-on"'},
-        "OfferedProduct": {"id": "gid://shopify/Product/71", "country": "GB"},
+        "PricedProduct": {"id": "gid://shopify/Product/71", "country": "GB"},
         "ProductList": {},
         "EditableOrder": {"id": order.gid},
         "OrderEditBegin": {"id": unshipped.gid},
