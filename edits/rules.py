@@ -28,16 +28,21 @@ class Progress:
 
     cancelled: bool
     warehouse_started: bool
-    shipped: bool
-    delivered: bool
+    shipped: bool  # a parcel left
+    delivered: bool  # everything arrived
+    everything_shipped: bool = False  # nothing is left to ship
+    problem: bool = False  # the carrier could not deliver a parcel
 
     @classmethod
     def of(cls, order: Order) -> Progress:
+        stage = order.stage
         return cls(
             cancelled=order.is_cancelled,
             warehouse_started=order.warehouse_started,
             shipped=bool(order.shipments),
-            delivered=order.stage == Stage.DELIVERED,
+            delivered=stage == Stage.DELIVERED,
+            everything_shipped=bool(order.shipments) and order.unshipped_quantity == 0,
+            problem=stage == Stage.DELIVERY_PROBLEM,
         )
 
     @classmethod
@@ -47,13 +52,32 @@ class Progress:
             warehouse_started=state.warehouse_started,
             shipped=state.shipped,
             delivered=state.delivered,
+            everything_shipped=state.shipped and not state.holdable() and not state.delivered,
         )
+
+    @property
+    def furthest(self) -> str:
+        """The furthest step the order has reached, as a refusal's code: what a shopper is told
+        when a change comes too late, whichever step the policy stops at."""
+        if self.cancelled:
+            return "cancelled"
+        if self.delivered:
+            return "delivered"
+        if self.problem:
+            return "delivery_problem"
+        if self.shipped:
+            return "shipped" if self.everything_shipped else "partly_shipped"
+        return "warehouse_started"
 
 
 REFUSALS = {
     "cancelled": _("This order was cancelled."),
     "warehouse_started": _("Your order is already being packed."),
-    "shipped": _("Part of your order has already shipped."),
+    "partly_shipped": _("Part of your order has already shipped."),
+    "shipped": _("Your order has already shipped."),
+    "delivery_problem": _(
+        "Your order is with the carrier, who could not deliver it. Please contact us."
+    ),
     "delivered": _("Your order has been delivered."),
     "changed_meanwhile": _(
         "The shop changed this order in the meantime. Please check it and ask again."

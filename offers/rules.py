@@ -47,10 +47,8 @@ def can_offer(order: Order, policy: EditPolicy, *, confirmed: bool) -> Decision:
         return Decision.no("blocked_tag", CLOSED)
     if order.financial_status not in items.SETTLED:
         return Decision.no("payment_pending", items.PAYMENT_PENDING)
-    if progress.shipped:
-        return refusal("shipped")
-    if progress.warehouse_started:
-        return refusal("warehouse_started")
+    if progress.shipped or progress.warehouse_started:
+        return refusal(progress.furthest)
     if len(order.lines.all()) >= items.MAX_LINES:
         return Decision.no("too_many_lines", CLOSED)
     if any(r.kind == items.ITEMS.code and r.is_open for r in order.change_requests.all()):

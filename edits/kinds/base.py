@@ -104,15 +104,14 @@ class ChangeKind:
         """Has fulfilment gone further than the policy allows for this change? Asked of the
         mirror when the shopper asks, and of Shopify's fresh answer just before it is sent."""
         until = policy.rule(self.code).until
-        if progress.cancelled:
-            return refusal("cancelled")
-        if until == Until.WAREHOUSE_STARTS and progress.warehouse_started:
-            return refusal("warehouse_started")
-        if until == Until.FIRST_SHIPMENT and progress.shipped:
-            return refusal("shipped")
-        if until == Until.DELIVERY and progress.delivered:
-            return refusal("delivered")
-        return None
+        too_far = (
+            progress.cancelled
+            or (until == Until.WAREHOUSE_STARTS and progress.warehouse_started)
+            or (until == Until.FIRST_SHIPMENT and progress.shipped)
+            or (until == Until.DELIVERY and progress.delivered)
+        )
+        # Said as the order really is: a delivered order is not "being packed".
+        return refusal(progress.furthest) if too_far else None
 
     def check(self, order: Order, policy: EditPolicy, after: Asked) -> Decision:
         """What the shopper asks for, against the policy (another country...)."""

@@ -41,7 +41,7 @@ class Cancellation(ChangeKind):
     def progress_refusal(self, policy: EditPolicy, progress: rules.Progress) -> Decision | None:
         if not progress.cancelled and progress.shipped:
             # Whatever the policy says: a cancellation cannot take back a parcel that left.
-            return rules.refusal("shipped")
+            return rules.refusal(progress.furthest)
         return super().progress_refusal(policy, progress)
 
     def terms(self, policy: EditPolicy, after: dict[str, Any]) -> dict[str, Any]:

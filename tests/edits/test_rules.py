@@ -15,6 +15,7 @@ from edits.kinds.address import ADDRESS
 from edits.kinds.cancellation import CANCELLATION
 from edits.kinds.contact import CONTACT
 from edits.models import Approval, ChangeRequest, EditPolicy, Until
+from edits.rules import REFUSALS
 from orders.decisions import Decision
 from orders.models import Order, Shop
 from tests.factories import add_fulfillment_order, add_line, make_order, make_shop, ship
@@ -100,13 +101,20 @@ def test_a_cancelled_order_cannot_be_changed(shop: Shop, policy: EditPolicy, kin
     assert decide(kind, order, policy, PLACED + timedelta(minutes=2)).code == "cancelled"
 
 
-# (fulfilment state, until, expected code): what each policy setting allows at each state.
+# (fulfilment state, until, expected code): what each policy setting allows at each state, and
+# the refusal names the state the order is really in, whichever limit it passed.
 PROGRESS = [
     ("open", Until.WAREHOUSE_STARTS, "ok"),
     ("in_progress", Until.WAREHOUSE_STARTS, "warehouse_started"),
     ("in_progress", Until.FIRST_SHIPMENT, "ok"),
+    ("partly_shipped", Until.WAREHOUSE_STARTS, "partly_shipped"),
+    ("partly_shipped", Until.FIRST_SHIPMENT, "partly_shipped"),
+    ("shipped", Until.WAREHOUSE_STARTS, "shipped"),
     ("shipped", Until.FIRST_SHIPMENT, "shipped"),
     ("shipped", Until.DELIVERY, "ok"),
+    ("failed_delivery", Until.WAREHOUSE_STARTS, "delivery_problem"),
+    ("delivered", Until.WAREHOUSE_STARTS, "delivered"),
+    ("delivered", Until.FIRST_SHIPMENT, "delivered"),
     ("delivered", Until.DELIVERY, "delivered"),
 ]
 
@@ -114,9 +122,13 @@ PROGRESS = [
 def advance(order: Order, state: str) -> None:
     if state == "in_progress":
         order.fulfillment_orders.update(status="in_progress")
-    elif state in ("shipped", "delivered"):
+    elif state == "partly_shipped":
+        add_line(order, title="Cap", sku="CAP")
+        ship(order, [order.lines.get(sku="TEE-M")])
+    elif state in ("shipped", "delivered", "failed_delivery"):
         order.fulfillment_orders.update(status="closed")
-        ship(order, shipment_status="delivered" if state == "delivered" else "in_transit")
+        status = {"shipped": "in_transit", "delivered": "delivered"}.get(state, "failure")
+        ship(order, shipment_status=status)
 
 
 @pytest.mark.parametrize(("state", "until", "code"), PROGRESS)
@@ -127,7 +139,10 @@ def test_each_fulfilment_state_against_each_limit(
     setattr(policy, f"{kind}_until", until)
     order = fresh_order(shop)
     advance(order, state)
-    assert decide(kind, order, policy, PLACED + timedelta(minutes=1)).code == code
+    decision = decide(kind, order, policy, PLACED + timedelta(minutes=1))
+    assert decision.code == code
+    if code in REFUSALS:
+        assert decision.message == REFUSALS[code]
 
 
 def test_a_shipped_order_is_never_cancelled_whatever_the_policy(
