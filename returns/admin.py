@@ -50,7 +50,10 @@ class ReturnPolicyAdmin(admin.ModelAdmin):
     list_display = ["shop", "enabled", "window_days", "auto_approval", "updated_at"]
     inlines = [ReturnReasonInline]
     fieldsets = [
-        (None, {"fields": ["shop", "enabled", "window_days", "country_overrides"]}),
+        (
+            None,
+            {"fields": ["shop", "enabled", "returns_from", "window_days", "country_overrides"]},
+        ),
         (_("Exclusions"), {"fields": ["excluded_tags", "excluded_product_types"]}),
         (
             _("Resolutions and fees"),

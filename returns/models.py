@@ -73,11 +73,27 @@ def validate_overrides(value: Any) -> None:
             raise ValidationError(_("%(key)s: unknown resolution."), params={"key": country})
 
 
+class ReturnsFrom(models.TextChoices):
+    """From when a parcel's items may be sent back."""
+
+    DELIVERY = (
+        "delivery",
+        _("once the parcel is delivered (or has shipped, when its carrier reports nothing)"),
+    )
+    SHIPPING = "shipping", _("as soon as the parcel ships")
+
+
 class ReturnPolicy(models.Model):
     """What a shop's shoppers may return, until when, and for what. One per shop."""
 
     shop = models.OneToOneField(Shop, on_delete=models.CASCADE, related_name="return_policy")
     enabled = models.BooleanField(_("returns through the portal"), default=True)
+    returns_from = models.CharField(
+        _("items can be returned"),
+        max_length=16,
+        choices=ReturnsFrom,
+        default=ReturnsFrom.DELIVERY,
+    )
     window_days = models.PositiveIntegerField(
         _("return window (days after delivery)"),
         default=30,

@@ -18,8 +18,15 @@ from django.utils.translation import gettext_lazy as _
 
 from orders.decisions import Decision
 from orders.formatting import moment
-from orders.models import LineItem, Order
-from returns.models import Resolution, ReturnLine, ReturnPolicy, ReturnRequest, ShopifyReason
+from orders.models import Fulfillment, LineItem, Order
+from returns.models import (
+    Resolution,
+    ReturnLine,
+    ReturnPolicy,
+    ReturnRequest,
+    ReturnsFrom,
+    ShopifyReason,
+)
 from shopify.calls import Variant
 
 
@@ -60,6 +67,19 @@ def asked_back(order: Order, requests: list[ReturnRequest] | None = None) -> dic
     return totals
 
 
+# Refusals that only mean "not yet": the items are not with the shopper.
+NOT_YET = frozenset({"not_shipped", "not_delivered", "delivery_problem"})
+
+
+def arrived(shipment: Fulfillment, policy: ReturnPolicy) -> bool:
+    """Does the shopper have the parcel, as far as returns go? Delivered (or collected); or,
+    when the policy allows returns from shipping, shipped and not stuck with a problem; a
+    parcel whose carrier reports nothing at all counts from shipping either way."""
+    if shipment.is_delivered or not shipment.shipment_status:
+        return True
+    return policy.returns_from == ReturnsFrom.SHIPPING and not shipment.has_problem
+
+
 def line_eligibility(
     order: Order,
     line: LineItem,
@@ -85,16 +105,32 @@ def line_eligibility(
         return LineEligibility(
             line, Decision.no("not_returnable", _("This item cannot be returned."))
         )
-    parcels = [
+    sent = [
         (shipment, part.quantity)
         for shipment in order.shipments
         for part in shipment.lines.all()
         if part.line_item_id == line.pk
     ]
-    shipped = sum(quantity for _shipment, quantity in parcels)
-    if not shipped:
+    if not sent:
         return LineEligibility(
             line, Decision.no("not_shipped", _("This item has not shipped yet."))
+        )
+    parcels = [(shipment, quantity) for shipment, quantity in sent if arrived(shipment, policy)]
+    shipped = sum(quantity for _shipment, quantity in parcels)
+    if not shipped:
+        if any(shipment.has_problem for shipment, _quantity in sent):
+            return LineEligibility(
+                line,
+                Decision.no(
+                    "delivery_problem",
+                    _("The carrier could not deliver this item. Please contact us."),
+                ),
+            )
+        return LineEligibility(
+            line,
+            Decision.no(
+                "not_delivered", _("This item can be returned once it has been delivered.")
+            ),
         )
     if returned is None:
         returned = asked_back(order)

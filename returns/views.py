@@ -47,6 +47,8 @@ def render_returns(order: Order, policy: ReturnPolicy, *, now: datetime) -> tupl
         return live.Part(""), 600
     requests = sorted(order.return_requests.all(), key=lambda r: r.created_at, reverse=True)
     lines = rules.eligibility(order, policy, now=now, requests=requests)
+    if not requests and all(line.decision.code in rules.NOT_YET for line in lines):
+        return live.Part(""), 600  # nothing is with the shopper yet: nothing to say of returns
     expires = 600
     for line in lines:
         if line.open_until:

@@ -75,9 +75,31 @@ def test_a_closed_window_says_when_it_closed(shop: Shop, policy: ReturnPolicy) -
         assert str(result.decision.message) == "The return window closed on Dec 1, 2026."
 
 
+@pytest.mark.parametrize(
+    ("shipment_status", "returns_from", "code"),
+    [
+        ("in_transit", "delivery", "not_delivered"),  # the shopper does not have it yet
+        ("out_for_delivery", "delivery", "not_delivered"),
+        ("failure", "delivery", "delivery_problem"),
+        ("attempted_delivery", "shipping", "delivery_problem"),  # never, whatever the policy
+        ("in_transit", "shipping", "ok"),  # the policy allows returns from shipping
+        ("", "delivery", "ok"),  # a carrier that reports nothing: counted from shipping
+    ],
+)
+def test_what_the_shopper_has_can_be_returned(
+    shop: Shop, policy: ReturnPolicy, shipment_status: str, returns_from: str, code: str
+) -> None:
+    policy.returns_from = returns_from
+    order = make_order(shop)
+    item = add_line(order)
+    ship(order, shipment_status=shipment_status, shipped_at=DELIVERED, delivered_at=None)
+    assert decide(order, item, policy, DELIVERED + timedelta(days=1)).decision.code == code
+
+
 def test_without_a_delivery_date_the_window_counts_from_shipping(
     shop: Shop, policy: ReturnPolicy
 ) -> None:
+    policy.returns_from = "shipping"
     order = make_order(shop)
     item = add_line(order)
     ship(order, shipment_status="in_transit", shipped_at=DELIVERED, delivered_at=None)
