@@ -60,7 +60,7 @@ format: venv
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-LANGUAGES := de fr es nl ja ar
+LANGUAGES := de fr es nl ja ar it pt_BR pl sv zh_Hans he
 
 # After changing shopper-facing strings: update every catalogue, translate, then compile.
 messages: venv

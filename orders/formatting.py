@@ -31,25 +31,25 @@ def money(amount: Decimal | int | None, currency: str) -> str:
 
 
 def moment(value: datetime | date | None, zone: ZoneInfo, style: str = "medium") -> str:
-    """A date and time in the shop's time zone. style: "medium" or "long" (date and time),
-    "date", "long_date" or "time" (one half)."""
+    """A date, and by default its time, in the shop's time zone, in one style across the whole
+    site per language (the locale's medium date: "Dec 4, 2026", "04.12.2026", "2026/12/04"),
+    so that no page mixes "December 9, 2026" with "12/5/26". style: "medium" (date and time),
+    "date" or "time"; "long_date" and "short" are the same as "date" and "medium"."""
     if value is None:
         return ""
     locale = current_locale()
     if not isinstance(value, datetime):
         return format_date(value, "medium", locale=locale)
     local = value.astimezone(zone)
-    if style == "date":
+    if style in ("date", "long_date"):
         return format_date(local.date(), "medium", locale=locale)
-    if style == "long_date":
-        return format_date(local.date(), "long", locale=locale)
     if style == "time":
         return format_time(local.time(), "short", locale=locale)
     # The locale's own way of joining a date and a time ("{1}, {0}", "{1} {0}", ...), without
     # the seconds that Babel's medium time would add.
-    return locale.datetime_formats[style].format(
+    return locale.datetime_formats["medium"].format(
         format_time(local.time(), "short", locale=locale),
-        format_date(local.date(), style, locale=locale),
+        format_date(local.date(), "medium", locale=locale),
     )
 
 

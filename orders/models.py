@@ -18,7 +18,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -48,6 +48,18 @@ def validate_locales(value: Any) -> None:
             _("Choose from the shipped languages: %(codes)s."),
             params={"codes": ", ".join(SHIPPED_LANGUAGES)},
         )
+
+
+# Customer locales whose language the portal ships under another code: Chinese by its script,
+# Portuguese in its Brazilian form, Hebrew by its old code.
+SCRIPTS = {
+    "zh": "zh-hans",
+    "zh-cn": "zh-hans",
+    "zh-sg": "zh-hans",
+    "zh-hans-cn": "zh-hans",
+    "pt": "pt-br",
+    "iw": "he",
+}
 
 
 def default_locales() -> list[str]:
@@ -97,11 +109,13 @@ class Shop(models.Model):
         return [(code, name) for code, name in settings.LANGUAGES if code in enabled]
 
     def language_for(self, locale: str | None) -> str:
-        """The enabled language closest to a Shopify customer locale ("fr-CA" -> "fr")."""
+        """The enabled language closest to a Shopify customer locale ("fr-CA" -> "fr",
+        "zh-CN" -> "zh-hans", "pt" -> "pt-br")."""
         enabled = {code for code, _name in self.languages}
         if locale:
             locale = locale.replace("_", "-").lower()
-            for candidate in (locale, locale.split("-")[0]):
+            base = locale.split("-")[0]
+            for candidate in (locale, SCRIPTS.get(locale, ""), base, SCRIPTS.get(base, "")):
                 if candidate in enabled:
                     return candidate
         return self.default_locale
@@ -539,12 +553,28 @@ class Fulfillment(models.Model):
         return self.shipment_status in self.PROBLEMS
 
     @property
+    def is_delayed(self) -> bool:
+        return self.shipment_status == self.ShipmentStatus.DELAYED
+
+    @property
     def tone(self) -> str:
-        if self.has_problem:
+        if self.has_problem or self.is_delayed:
             return "warn"
         if self.is_delivered:
             return "ok"
         return "info"
+
+    @property
+    def estimate_outdated(self) -> bool:
+        """The delivery estimate no longer holds: the carrier reported a delay after it was
+        given (and gave no new date), or the day passed without a delivery."""
+        estimate = self.estimated_delivery_at
+        if estimate is None or self.is_delivered:
+            return False
+        latest = self.latest_event
+        if self.is_delayed and latest is not None and latest.estimated_delivery_at is None:
+            return True
+        return estimate < timezone.now()
 
     @property
     def tracking(self) -> list[tuple[str, str]]:
@@ -605,6 +635,17 @@ class TrackingEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_status_display()} @ {self.happened_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def carrier_words(self) -> str:
+        """What the carrier wrote, when it says more than the status (shown, translated, above
+        it): "Picked up by the carrier" again is left out."""
+        said = " ".join(self.message.split()).strip(" .").casefold()
+        labels = dict(Fulfillment.ShipmentStatus.choices)
+        with translation.override("en"):
+            label = str(labels.get(self.status, "")).casefold()
+        same = {label, self.status.casefold(), self.status.replace("_", " ").casefold()}
+        return "" if not said or said in same else self.message
 
 
 class OrderEvent(models.Model):

@@ -54,6 +54,8 @@ STAGE_HINTS = {
 }
 
 
+ON_ITS_WAY = (Stage.SHIPPED, Stage.PARTIALLY_SHIPPED, Stage.OUT_FOR_DELIVERY)
+
 PAGE_PREFETCH = (
     "lines",
     "fulfillment_orders",
@@ -94,7 +96,8 @@ def timeline_steps(stage: Stage) -> list[dict[str, object]]:
         steps.append(
             {
                 "label": label,
-                "done": position is not None and index < position,
+                # A delivered order has walked every step: the last is done, not waiting.
+                "done": position is not None and (index < position or stage == Stage.DELIVERED),
                 "current": index == position,
                 "problem": index == position and stage == Stage.DELIVERY_PROBLEM,
             }
@@ -109,11 +112,14 @@ def render_page(order: Order, section: str | None) -> str:
     """
     prefetch_related_objects([order], *PAGE_PREFETCH)
     stage = order.stage
+    hint = STAGE_HINTS[stage]
+    if stage in ON_ITS_WAY and any(shipment.is_delayed for shipment in order.shipments):
+        hint = _("Your order is on its way, but the carrier reports a delay.")
     context = {
         "order": order,
         "shop": order.shop,
         "stage": stage,
-        "stage_hint": STAGE_HINTS[stage],
+        "stage_hint": hint,
         "steps": timeline_steps(stage) if stage != Stage.CANCELLED else [],
         "shipments": order.shipments,
         "languages": order.shop.languages,

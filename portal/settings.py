@@ -216,6 +216,12 @@ LANGUAGES = [
     ("nl", "Nederlands"),
     ("ja", "日本語"),
     ("ar", "العربية"),
+    ("it", "Italiano"),
+    ("pt-br", "Português (Brasil)"),
+    ("pl", "Polski"),
+    ("sv", "Svenska"),
+    ("zh-hans", "简体中文"),
+    ("he", "עברית"),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True

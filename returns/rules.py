@@ -80,6 +80,21 @@ def arrived(shipment: Fulfillment, policy: ReturnPolicy) -> bool:
     return policy.returns_from == ReturnsFrom.SHIPPING and not shipment.has_problem
 
 
+def waiting(order: Order) -> set[int]:
+    """The lines in a return the shop has not received yet: asked back, not yet returned."""
+    received = {
+        ReturnRequest.Status.RECEIVED,
+        ReturnRequest.Status.RESOLVED,
+        ReturnRequest.Status.CLOSED,
+    }
+    return {
+        line.line_item_id
+        for request in order.return_requests.all()
+        if request.status not in ReturnRequest.SPENT and request.status not in received
+        for line in request.lines.all()
+    }
+
+
 def line_eligibility(
     order: Order,
     line: LineItem,
@@ -138,6 +153,10 @@ def line_eligibility(
     # not: a return closed without a refund still had the items) is off what shipped.
     left = min(line.quantity, shipped - returned.get(line.pk, 0))
     if left <= 0:
+        if line.pk in waiting(order):
+            return LineEligibility(
+                line, Decision.no("already_in_a_return", _("Already in one of your returns"))
+            )
         return LineEligibility(line, Decision.no("already_returned", _("Already returned")))
     zone = order.shop.zone
     open_quantity, open_until, closed_on = 0, None, None

@@ -12,13 +12,14 @@ import pytest
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 from django.conf import settings
+from django.utils import translation
 
 ROOT = Path(__file__).resolve().parents[1]
 TRANSLATED = [code for code, _name in settings.LANGUAGES if code != settings.LANGUAGE_CODE]
 
 
 def po_path(language: str) -> Path:
-    return ROOT / "locale" / language / "LC_MESSAGES" / "django.po"
+    return ROOT / "locale" / translation.to_locale(language) / "LC_MESSAGES" / "django.po"
 
 
 def load_po(language: str):  # type: ignore[no-untyped-def]

@@ -252,3 +252,36 @@ def test_discounts_are_negative_amounts_in_the_shoppers_locale(client: Client, s
     add_line(order)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "nl"
     assert "€\xa0-5,00" in client.get(url(order)).text  # Babel's Dutch: sign after the symbol
+
+
+def test_a_delay_is_said_and_the_old_estimate_not_given_as_the_date(
+    client: Client, shop: Shop
+) -> None:
+    """The carrier reported a delay after its estimate: the page says the order is delayed,
+    does not show the old date as the one to expect, and the carrier's own words are beside
+    the translated status, not instead of it."""
+    order = make_order(shop)
+    add_line(order)
+    now = timezone.now()
+    shipment = ship(
+        order,
+        shipment_status="delayed",
+        estimated_delivery_at=now + timedelta(days=1),
+        events=[("in_transit", now - timedelta(days=2)), ("delayed", now - timedelta(hours=3))],
+    )
+    shipment.events.filter(status="delayed").update(message="Verzögerung wegen hohen Aufkommens")
+    shipment.events.filter(status="in_transit").update(message="In transit.")
+    text = client.get(url(order), HTTP_COOKIE="django_language=en").text
+    assert "Your order is on its way, but the carrier reports a delay." in text
+    assert "No new date from the carrier yet (it was" in text
+    assert "<strong>Delayed</strong>" in text and "Verzögerung wegen hohen Aufkommens" in text
+    assert "In transit." not in text  # the carrier's "In transit." is the status: said once
+    assert 'badge--warn">Delayed' in text
+
+
+def test_a_delivered_order_has_walked_every_step(client: Client, shop: Shop) -> None:
+    order = make_order(shop)
+    add_line(order)
+    ship(order, shipment_status="delivered", delivered_at=timezone.now())
+    text = client.get(url(order)).text
+    assert text.count("timeline__step is-done") == 5  # the last dot is done, not an empty ring

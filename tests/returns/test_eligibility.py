@@ -118,7 +118,10 @@ def test_partial_quantities_and_earlier_returns(shop: Shop, policy: ReturnPolicy
     ReturnLine.objects.create(request=declined, line_item=item, quantity=1, resolution="refund")
     assert decide(order, item, policy, now).returnable == 1  # a declined return gives back
     ReturnLine.objects.create(request=earlier, line_item=item, quantity=1, resolution="refund")
-    assert decide(order, item, policy, now).decision.code == "already_returned"
+    assert decide(order, item, policy, now).decision.code == "already_in_a_return"
+    ReturnRequest.objects.filter(pk=earlier.pk).update(status="received")
+    decision = decide(order, item, policy, now).decision
+    assert (decision.code, decision.message) == ("already_returned", "Already returned")
 
 
 def test_two_parcels_two_windows(shop: Shop, policy: ReturnPolicy) -> None:
