@@ -168,6 +168,14 @@ TYPOGRAPHY = str.maketrans(
 POSTAL_CODE_DASHES = str.maketrans(dict.fromkeys("‐‑‒–—―−ー", "-"))
 # Unassigned, private-use, surrogate and control characters: nothing a label printer can print.
 UNPRINTABLE_CATEGORIES = {"Cc", "Cn", "Co", "Cs"}
+# What a label printer prints as a box, or a warehouse system reads as markup: emoji and other
+# pictographs ("So": 🏠 ★), their joiners and variation selectors, and angle brackets.
+NOT_FOR_LABELS_CATEGORIES = {"So", "Sk"}
+NOT_FOR_LABELS = {"<", ">", "\u200d", "\ufe0f", "\ufe0e", "\u20e3"}
+FOR_LABELS = {"°", "№"}  # symbols addresses use ("3° B", "№ 5")
+NOT_FOR_LABELS_TEXT = _(
+    "Please use only letters, numbers and punctuation: this line is printed on the parcel's label."
+)
 
 
 def fold(text: str) -> str:
@@ -366,6 +374,12 @@ class LineField(forms.CharField):
         super().validate(value)
         if any(unicodedata.category(ch) in UNPRINTABLE_CATEGORIES for ch in value):
             raise ValidationError(UNPRINTABLE, code="unprintable")
+        if any(
+            ch in NOT_FOR_LABELS
+            or (unicodedata.category(ch) in NOT_FOR_LABELS_CATEGORIES and ch not in FOR_LABELS)
+            for ch in value
+        ):
+            raise ValidationError(NOT_FOR_LABELS_TEXT, code="not_for_labels")
 
 
 class PostalCodeField(LineField):

@@ -68,7 +68,7 @@ class ReturnPolicyAdmin(admin.ModelAdmin):
             },
         ),
         (_("Approval"), {"fields": ["auto_approval", "auto_approval_under"]}),
-        (_("Return slip"), {"fields": ["slip_instructions"]}),
+        (_("Return slip"), {"fields": ["return_address", "slip_instructions"]}),
     ]
 
 

@@ -127,9 +127,17 @@ class ReturnPolicy(models.Model):
         max_digits=14, decimal_places=2, null=True, blank=True
     )
     country_overrides = models.JSONField(default=dict, blank=True, validators=[validate_overrides])
+    return_address = models.TextField(
+        _("return address"),
+        blank=True,
+        help_text=_(
+            "Where returned parcels go, as it is written on a parcel: printed on the return "
+            "slip. Empty: the slip says the shop will tell the shopper."
+        ),
+    )
     slip_instructions = models.TextField(
         blank=True,
-        help_text=_("Printed on the return slip: where to send the parcel, and how."),
+        help_text=_("Printed on the return slip: how to pack and send the parcel."),
     )
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -14,11 +14,14 @@ order page), so it is cached with the page, until the next return window closes.
 from __future__ import annotations
 
 import contextlib
+import io
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+import barcode
 import segno
+from barcode.writer import SVGWriter
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, prefetch_related_objects
@@ -444,6 +447,7 @@ def slip(request: HttpRequest, token: str, pk: int) -> HttpResponse:
     )
     qr = segno.make(target, error="m").svg_inline(scale=4, border=2, dark="#000")
     policy = ReturnPolicy.for_shop(order.shop)
+    quote = found.quote or {}
     return render(
         request,
         "returns/slip.html",
@@ -453,6 +457,22 @@ def slip(request: HttpRequest, token: str, pk: int) -> HttpResponse:
             "token": token,
             "return": found,
             "qr": qr,
+            "barcode": code128(found.number),
+            "address": policy.return_address,
             "instructions": policy.slip_instructions,
+            "fees_due": Decimal(quote.get("fees_due") or 0),
+            "exchange_due": max(Decimal(quote.get("exchange_difference") or 0), Decimal(0)),
+            "currency": quote.get("currency") or order.currency,
         },
     )
+
+
+def code128(text: str) -> str:
+    """`text` as a Code 128 barcode, an inline SVG (no XML prologue), what warehouse scanners
+    read; the number is printed under it by the slip itself."""
+    out = io.BytesIO()
+    barcode.get("code128", text, writer=SVGWriter()).write(
+        out, options={"module_height": 12.0, "module_width": 0.3, "write_text": False}
+    )
+    svg = out.getvalue().decode()
+    return svg[svg.index("<svg") :]

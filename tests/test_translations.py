@@ -24,7 +24,7 @@ def po_path(language: str) -> Path:
 
 def load_po(language: str):  # type: ignore[no-untyped-def]
     with po_path(language).open("rb") as handle:
-        return read_po(handle, locale=language)
+        return read_po(handle, locale=translation.to_locale(language))
 
 
 @pytest.mark.parametrize("language", TRANSLATED)
@@ -117,3 +117,17 @@ def test_every_source_string_is_in_the_catalogues(tmp_path: Path) -> None:
         assert not missing, (
             f"{language}: run `make messages` and translate {sorted(map(str, missing))}"
         )
+
+
+@pytest.mark.parametrize(("language", "forms"), [("pl", 3), ("zh-hans", 1), ("de", 2)])
+def test_plurals_follow_the_languages_own_rule(language: str, forms: int) -> None:
+    """The compiled catalogue carries its header's plural rule: Polish says 1, 2 and 5 items
+    three ways, Chinese one way."""
+    with translation.override(language):
+        said = {
+            translation.ngettext(
+                "%(count)s item has not shipped yet.", "%(count)s items have not shipped yet.", n
+            )
+            for n in (1, 2, 5)
+        }
+    assert len(said) == forms, said

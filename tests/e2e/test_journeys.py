@@ -137,7 +137,7 @@ def test_the_whole_journey_works_without_javascript(browser, live_server, store,
     shot(page, "no-js")
 
 
-@pytest.mark.parametrize("language", ["ar", "ja"])
+@pytest.mark.parametrize("language", ["ar", "he", "ja", "zh-hans", "pl", "de"])
 def test_small_phone_in_long_and_right_to_left_languages(
     browser, live_server, store, shot, language: str
 ) -> None:  # type: ignore[no-untyped-def]
@@ -145,5 +145,9 @@ def test_small_phone_in_long_and_right_to_left_languages(
     look_up(page, "1018", "amelia@example.com")  # three parcels, the longest page
     page.wait_for_url("**/o/*/")
     choose_language(page, language)
+    assert page.locator("html").get_attribute("lang") == language
+    rtl = language in ("ar", "he")
+    assert page.locator("html").get_attribute("dir") == ("rtl" if rtl else "ltr")
+    assert page.locator("#tracking h2").inner_text() == t(language, "Where your order is")
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     shot(page, language)

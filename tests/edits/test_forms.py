@@ -1040,3 +1040,29 @@ def test_fuzzed_cancellation_is_invalid_or_confirmed(confirm: str, reason: str) 
     cancellation = form.cleaned_cancellation()
     assert cancellation["reason"] in {code for code, _label in CANCEL_REASONS} | {""}
     assert cancellation["shopify_reason"] == "CUSTOMER"
+
+
+US_ADDRESS_FORM = {
+    "first_name": "Alice",
+    "last_name": "Walker",
+    "address1": "1600 Amphitheatre Pkwy",
+    "city": "Mountain View",
+    "province": "california",
+    "zip": "94043",
+}
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["Apt 5 🏠", "Apt ★5", "<b>Apt 5</b>", "Apt 5\u200d", "Haus 2\ufe0f"],
+)
+def test_what_a_label_printer_cannot_print_is_refused_with_a_reason(line: str) -> None:
+    form = address_form("US", {**US_ADDRESS_FORM, "address2": line})
+    assert not form.is_valid()
+    assert "printed on the parcel's label" in " ".join(errors_of(form)["address2"])
+
+
+@pytest.mark.parametrize("line", ["3° B", "№ 5", "Rue de l’Église", "Flat 2/3 – rear", "5 #12"])
+def test_the_symbols_addresses_use_are_kept(line: str) -> None:
+    form = address_form("US", {**US_ADDRESS_FORM, "address2": line})
+    assert form.is_valid(), errors_of(form)

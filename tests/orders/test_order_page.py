@@ -115,7 +115,8 @@ def test_page_renders_in_every_language(
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
     response = client.get(url(shipped_order))
     assert response.status_code == 200
-    assert f'<html lang="{language}" dir="{"rtl" if language == "ar" else "ltr"}">' in response.text
+    rtl = language in ("ar", "he")
+    assert f'<html lang="{language}" dir="{"rtl" if rtl else "ltr"}">' in response.text
     assert response["Content-Language"] == language
     with translation.override(language):
         for text in ("Where your order is", "Delivery address", "Items"):
@@ -285,3 +286,30 @@ def test_a_delivered_order_has_walked_every_step(client: Client, shop: Shop) -> 
     ship(order, shipment_status="delivered", delivered_at=timezone.now())
     text = client.get(url(order)).text
     assert text.count("timeline__step is-done") == 5  # the last dot is done, not an empty ring
+
+
+@pytest.mark.parametrize(
+    ("locale", "language"),
+    [
+        ("zh-CN", "zh-hans"),
+        ("zh", "zh-hans"),
+        ("pt-BR", "pt-br"),
+        ("pt-PT", "pt-br"),
+        ("iw", "he"),
+        ("he-IL", "he"),
+        ("sv-SE", "sv"),
+        ("pl", "pl"),
+        ("it-CH", "it"),
+    ],
+)
+def test_customer_locales_find_the_shipped_languages(
+    shop: Shop, locale: str, language: str
+) -> None:
+    assert shop.language_for(locale) == language
+
+
+def test_a_hebrew_order_page_reads_right_to_left(client: Client, shop: Shop) -> None:
+    order = make_order(shop, customer_locale="he-IL")
+    add_line(order)
+    text = client.get(url(order)).text
+    assert '<html lang="he" dir="rtl">' in text

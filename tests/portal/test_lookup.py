@@ -136,7 +136,7 @@ def test_client_address_trusts_only_configured_proxies(rf, settings) -> None:  #
 @pytest.mark.parametrize("language", [code for code, _name in settings.LANGUAGES])
 def test_front_pages_render_in_every_language(client: Client, db: None, language: str) -> None:
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
-    direction = "rtl" if language == "ar" else "ltr"
+    direction = "rtl" if language in ("ar", "he") else "ltr"
     for response in (client.get(LOOKUP), client.get("/o/not-a-token/")):
         assert f'<html lang="{language}" dir="{direction}">' in response.text
     with translation.override(language):

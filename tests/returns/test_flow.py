@@ -248,3 +248,37 @@ def test_photos_no_return_took_are_swept_after_two_days(
         os.utime(path, (old, old))
     assert photos.sweep_unused() == 1
     assert [p.name for p in stored(media)] == [Path(kept).name]
+
+
+def test_the_slip_says_where_to_send_it_what_is_left_to_pay_and_carries_a_barcode(
+    client: Client, order: Order
+) -> None:
+    from returns.models import ShopifyStatus
+
+    policy = ReturnPolicy.for_shop(order.shop)
+    policy.return_address = "Northwind Returns\nLagerstraße 5\n04109 Leipzig\nGermany"
+    policy.restocking_fee_percent = Decimal("10")
+    policy.fees_waived_for_exchanges = False
+    policy.save()
+    line = order.lines.get()
+    through_reasons(client, order, line)
+    client.post(url(order, "resolution/"), {f"resolution-{line.pk}": "store_credit"})
+    client.post(url(order, "review/"))
+    created = ReturnRequest.objects.get()
+    ReturnRequest.objects.filter(pk=created.pk).update(
+        status="approved", shopify_status=ShopifyStatus.OPEN
+    )
+    html = client.get(f"/o/{access.link_token(order)}/returns/{created.pk}/slip/").text
+    assert "Lagerstraße 5<br>04109 Leipzig" in html
+    assert html.count("<svg") == 2  # the QR code for the admin, the barcode of the number
+    assert f"Return number {created.number} as a barcode" in html
+    assert "Still to pay" not in html  # the 10 % fee comes off the store credit
+
+    policy.return_address = ""
+    policy.save()
+    ReturnRequest.objects.filter(pk=created.pk).update(
+        quote={**created.quote, "fees_due": "4.00", "currency": "USD"}
+    )
+    html = client.get(f"/o/{access.link_token(order)}/returns/{created.pk}/slip/").text
+    assert "We will tell you where to send the parcel." in html
+    assert "Still to pay" in html and "Return fees: $4.00" in html
