@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone, translation
+from django.utils.dateparse import parse_datetime
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -227,6 +228,10 @@ class Order(models.Model):
     # Units of the order's currency per unit of the shop's (Shopify's two totals of the order):
     # what turns the merchant's amounts (fees, thresholds) into the order's and back.
     exchange_rate = models.DecimalField(max_digits=24, decimal_places=10, null=True, blank=True)
+    # What the shopper paid at checkout (the totals above are the order as it stands now: a
+    # cancelled order's are zero), and every refund Shopify made: {"id", "at", "amount"}.
+    original_total = models.DecimalField(max_digits=14, decimal_places=3, null=True, blank=True)
+    refunds = models.JSONField(default=list, blank=True)
     financial_status = models.CharField(
         max_length=24, choices=FinancialStatus, default=FinancialStatus.PAID
     )
@@ -275,6 +280,23 @@ class Order(models.Model):
     @property
     def language(self) -> str:
         return self.shop.language_for(self.customer_locale)
+
+    @property
+    def refunded(self) -> list[tuple[datetime, Decimal]]:
+        """Every refund: when, and how much, in the order's currency."""
+        found = []
+        for refund in self.refunds or []:
+            at = parse_datetime(str(refund.get("at") or ""))
+            if at is not None:
+                found.append((at, Decimal(str(refund.get("amount") or 0))))
+        return found
+
+    @property
+    def paid_in_the_end(self) -> Decimal | None:
+        """What the shopper paid at checkout, less every refund; None when unknown."""
+        if self.original_total is None:
+            return None
+        return self.original_total - sum((amount for _at, amount in self.refunded), Decimal(0))
 
     def from_shop_currency(self, amount: Decimal) -> Decimal | None:
         """A merchant's amount (in the shop's currency) in the order's, rounded as the order's

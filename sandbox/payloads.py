@@ -171,7 +171,31 @@ def order(value: Order, shop: Shop) -> dict[str, Any]:
         "updated_at": local_time(value.updated_at, shop),
         "fulfillments": [fulfillment(f, value, shop) for f in value.fulfillments],
         "line_items": [line_item(line, value, shop) for line in value.lines],
+        "refunds": [order_refund(r, value, shop) for r in value.refunds],
         "shipping_address": address(value.shipping_address),
+    }
+
+
+def order_refund(value: Refund, order: Order, shop: Shop) -> dict[str, Any]:
+    """A refund as an order payload nests it (webhooks/refunds/create.json's keys)."""
+    return {
+        "id": value.id,
+        "admin_graphql_api_id": value.gid,
+        "created_at": local_time(value.created_at, shop),
+        "note": value.note,
+        "transactions": [
+            {
+                "id": t.id,
+                "admin_graphql_api_id": t.gid,
+                "kind": t.transaction_kind.lower(),
+                "status": t.status.lower(),
+                "gateway": t.gateway,
+                "amount": amount(t.amount, order.currency),
+                "currency": order.currency,
+                "created_at": local_time(t.created_at, shop),
+            }
+            for t in value.transactions
+        ],
     }
 
 

@@ -6,7 +6,7 @@ plain strings: the client sends them as they are, and `DOCUMENTS` lists them for
 
 Page sizes keep each query's requested cost under Shopify's 1,000-point ceiling, by Shopify's
 published rules: objects cost 1, scalars 0, and a connection 2 plus `first` times its node's cost.
-One order of `ORDER_FIELDS` is about 250 points, so a page holds 3. (Real shops charge nested
+One order of `ORDER_FIELDS` is about 280 points, so a page holds 3. (Real shops charge nested
 connections less; the client learns each document's real cost from the answers.)
 """
 
@@ -43,6 +43,7 @@ fragment OrderFields on Order {
     firstName lastName company address1 address2 city province provinceCode zip country
     countryCodeV2 phone
   }
+  refunds(first: 10) { id createdAt totalRefundedSet { presentmentMoney { amount } } }
   lineItems(first: 20) {
     nodes {
       id

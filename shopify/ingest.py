@@ -85,6 +85,35 @@ def money(payload: dict[str, Any], key: str) -> Decimal:
     return Decimal(str(amount or "0"))
 
 
+def plain_amount(value: Any) -> Decimal:
+    """An amount as a payload writes it; 0 for what is not one."""
+    try:
+        found = Decimal(str(value if value is not None else 0))
+    except ArithmeticError:
+        return Decimal(0)
+    return found if found.is_finite() else Decimal(0)
+
+
+def refunds_from_rest(payload: dict[str, Any]) -> list[dict[str, str]]:
+    """The refunds an order payload nests: what each gave back (its successful refund
+    transactions, in the order's currency) and when."""
+    found = []
+    for refund in payload.get("refunds") or []:
+        given = sum(
+            (
+                plain_amount(t.get("amount"))
+                for t in refund.get("transactions") or []
+                if str(t.get("kind")).lower() == "refund"
+                and str(t.get("status")).lower() == "success"
+            ),
+            Decimal(0),
+        )
+        if given > 0:
+            at = refund.get("processed_at") or refund.get("created_at") or ""
+            found.append({"id": str(shopify_id(refund)), "at": at, "amount": str(given)})
+    return found
+
+
 def rate(presentment: Any, shop: Any) -> Decimal | None:
     """Units of the order's currency per unit of the shop's: the order's total in each (None
     when one is missing or zero, as an order of nothing but free items has)."""
@@ -197,6 +226,8 @@ class OrderFacts:
     fulfillments: list[FulfillmentFacts]
     # Units of the order's currency per unit of the shop's, from the order's two totals.
     exchange_rate: Decimal | None = None
+    original_total: Decimal | None = None  # at checkout, before refunds and cancellation
+    refunds: list[dict[str, str]] | None = None  # {"id", "at", "amount"}: the money given back
     # None when the source does not say (REST order payloads carry no fulfilment orders).
     fulfillment_orders: list[FulfillmentOrderFacts] | None = None
 
@@ -267,6 +298,8 @@ def order_from_rest(payload: dict[str, Any]) -> OrderFacts:
             ((payload.get("total_price_set") or {}).get("presentment_money") or {}).get("amount"),
             ((payload.get("total_price_set") or {}).get("shop_money") or {}).get("amount"),
         ),
+        original_total=money(payload, "total_price"),
+        refunds=refunds_from_rest(payload) if "refunds" in payload else None,
         tags=[tag.strip() for tag in (payload.get("tags") or "").split(",") if tag.strip()],
         updated_at=moment(payload.get("updated_at")) or moment(payload.get("created_at")),
         lines=lines,
@@ -370,6 +403,18 @@ def order_from_graphql(node: dict[str, Any]) -> OrderFacts:
             ((node.get("totalPriceSet") or {}).get("presentmentMoney") or {}).get("amount"),
             ((node.get("totalPriceSet") or {}).get("shopMoney") or {}).get("amount"),
         ),
+        original_total=amount(node.get("totalPriceSet")),
+        refunds=[
+            {
+                "id": str(gid_number(refund.get("id")) or ""),
+                "at": refund.get("createdAt") or "",
+                "amount": str(amount(refund.get("totalRefundedSet"))),
+            }
+            for refund in node.get("refunds") or []
+            if amount(refund.get("totalRefundedSet")) > 0
+        ]
+        if "refunds" in node
+        else None,
         lines=[
             LineFacts(
                 shopify_id=gid_number(line["id"]),
@@ -448,6 +493,10 @@ def apply_order(shop: Shop, facts: OrderFacts) -> Order | None:
     }
     if facts.exchange_rate is not None:  # a source that does not say keeps what is known
         values["exchange_rate"] = facts.exchange_rate
+    if facts.original_total is not None:
+        values["original_total"] = facts.original_total
+    if facts.refunds is not None:
+        values["refunds"] = sorted(facts.refunds, key=lambda refund: refund["at"])
     created = order is None
     if created:
         order = Order.objects.create(shop=shop, shopify_id=facts.shopify_id, **values)

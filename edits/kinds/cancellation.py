@@ -19,6 +19,7 @@ from edits.forms import CancelForm
 from edits.kinds.base import Asked, ChangeKind, Page
 from edits.models import ChangeRequest, EditPolicy
 from orders.decisions import Decision
+from orders.models import Order
 from shopify import calls, refusals
 from shopify.calls import OrderState
 from shopify.client import Client
@@ -43,6 +44,22 @@ class Cancellation(ChangeKind):
             # Whatever the policy says: a cancellation cannot take back a parcel that left.
             return rules.refusal(progress.furthest)
         return super().progress_refusal(policy, progress)
+
+    def snapshot(self, order: Order) -> dict[str, Any]:
+        """What the cancellation gives back, as the shopper was told when asking."""
+        return {
+            "total": str(order.total),
+            "currency": order.currency,
+            "has_payment": order.has_payment,
+        }
+
+    def compare(self, change: ChangeRequest) -> list[tuple[str, object, object]]:
+        """For agents: the order's total when asked, and the terms asked for."""
+        total = change.before.get("total")
+        rows: list[tuple[str, object, object]] = []
+        if total:
+            rows.append(("total", total, ""))
+        return rows + [(key, "", value) for key, value in change.after.items()]
 
     def terms(self, policy: EditPolicy, after: dict[str, Any]) -> dict[str, Any]:
         """A cancellation keeps the terms in force when it was asked for."""
