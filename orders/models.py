@@ -24,7 +24,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from orders import events, formatting
+from orders import branding, events, formatting
 from orders.actors import Actor, ActorField
 from orders.events import EventKind
 
@@ -102,6 +102,15 @@ class Shop(models.Model):
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)
+
+    @property
+    def brand_colour_shown(self) -> str:
+        """The brand colour as the pages use it: readable under white text (`branding`)."""
+        return branding.readable(self.brand_colour)
+
+    @property
+    def accent_colour_shown(self) -> str:
+        return branding.readable(self.accent_colour)
 
     @property
     def languages(self) -> list[tuple[str, str]]:

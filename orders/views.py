@@ -115,11 +115,17 @@ def render_page(order: Order, section: str | None) -> str:
     hint = STAGE_HINTS[stage]
     if stage in ON_ITS_WAY and any(shipment.is_delayed for shipment in order.shipments):
         hint = _("Your order is on its way, but the carrier reports a delay.")
+    upcoming = [
+        s.estimated_delivery_at
+        for s in order.shipments
+        if s.estimated_delivery_at and not s.is_delivered and not s.estimate_outdated
+    ]
     context = {
         "order": order,
         "shop": order.shop,
         "stage": stage,
         "stage_hint": hint,
+        "expected": max(upcoming) if upcoming and not order.unshipped_quantity else None,
         "steps": timeline_steps(stage) if stage != Stage.CANCELLED else [],
         "shipments": order.shipments,
         "languages": order.shop.languages,
