@@ -220,11 +220,11 @@ def test_mirror_change_shows_once_the_revision_moves(client: Client, shipped_ord
 
 def test_branding_change_shows_at_once(client: Client, shipped_order: Order) -> None:
     link = url(shipped_order)
-    assert "#abcdef" not in client.get(link).text
+    assert "#14532e" not in client.get(link).text
     shop = shipped_order.shop
-    shop.brand_colour = "#abcdef"
+    shop.brand_colour = "#14532e"
     shop.save()
-    assert "--brand: #abcdef" in client.get(link).text
+    assert "--brand: #14532e" in client.get(link).text
 
 
 def test_revoked_link_stops_working_even_with_a_warm_page(
