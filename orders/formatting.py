@@ -6,6 +6,9 @@ currency placement, month names and the order of day and month.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
@@ -15,13 +18,37 @@ from babel.dates import format_date, format_time
 from babel.numbers import format_currency, get_currency_precision
 from django.utils import translation
 
+# The shopper's own region, when it speaks the active language: an order placed in en-GB reads
+# "7 Dec 2026" and pounds as Britain writes them, one in en-US "Dec 7, 2026" (the catalogue is
+# the same). Set per request (`use_region`), and around an email (`region`).
+_region: ContextVar[str] = ContextVar("formatting_region", default="")
+
+
+def use_region(customer_locale: str | None) -> None:
+    _region.set((customer_locale or "").replace("-", "_"))
+
+
+@contextmanager
+def region(customer_locale: str | None) -> Iterator[None]:
+    token = _region.set((customer_locale or "").replace("-", "_"))
+    try:
+        yield
+    finally:
+        _region.reset(token)
+
 
 def current_locale() -> Locale:
-    language = translation.get_language() or "en"
-    try:
-        return Locale.parse(translation.to_locale(language))
-    except (UnknownLocaleError, ValueError):
-        return Locale.parse("en")
+    language = translation.to_locale(translation.get_language() or "en")
+    wanted = _region.get()
+    candidates = [language]
+    if wanted and wanted.split("_")[0].lower() == language.split("_")[0].lower():
+        candidates.insert(0, wanted)
+    for candidate in candidates:
+        try:
+            return Locale.parse(candidate)
+        except (UnknownLocaleError, ValueError):
+            continue
+    return Locale.parse("en")
 
 
 def money(amount: Decimal | int | None, currency: str) -> str:

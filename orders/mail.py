@@ -11,7 +11,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
-from orders import access
+from orders import access, formatting
 from orders.models import Order
 
 
@@ -26,7 +26,7 @@ def send_to_shopper(
     """`subject % params` and `<template>.txt` / `.html`, rendered in the order's language."""
     if not order.email:
         return
-    with translation.override(order.language):
+    with translation.override(order.language), formatting.region(order.customer_locale):
         context = {
             "order": order,
             "shop": order.shop,

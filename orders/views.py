@@ -8,7 +8,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
-from orders import access, live, page_cache
+from orders import access, formatting, live, page_cache
 from orders.models import (
     Fulfillment,
     FulfillmentLine,
@@ -81,6 +81,7 @@ def activate_language(request: HttpRequest, order: Order) -> str:
     language = chosen if chosen in enabled else order.language
     translation.activate(language)
     request.LANGUAGE_CODE = language
+    formatting.use_region(order.customer_locale)  # dates and money as the shopper's region
     return language
 
 

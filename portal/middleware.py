@@ -7,6 +7,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from orders import formatting
+
 SHIPPED = {code for code, _name in settings.LANGUAGES}
 
 
@@ -16,12 +18,21 @@ def language_choice(get_response: Callable[[HttpRequest], HttpResponse]) -> Call
 
     A GET, so the switcher is a plain GET form that needs no CSRF token: choosing a language
     changes nothing but a preference, and pages without a token can be cached whole.
+
+    Every other request starts and ends with no shopper's region for dates and money (an
+    order's view sets its own: `orders.formatting.use_region`).
     """
 
     def middleware(request: HttpRequest) -> HttpResponse:
         language = request.GET.get("language")
         if request.method != "GET" or language not in SHIPPED:
-            return get_response(request)
+            # An order's view sets its shopper's region for dates and money; no other request
+            # of this thread keeps it.
+            formatting.use_region(None)
+            try:
+                return get_response(request)
+            finally:
+                formatting.use_region(None)
         rest = request.GET.copy()
         del rest["language"]
         target = request.path + (f"?{urlencode(rest, doseq=True)}" if rest else "")

@@ -232,6 +232,7 @@ def reasons(request: HttpRequest, token: str) -> HttpResponse:
             "rows": rows,
             "reasons": offered,
             "photo_reasons": [r.label for r in offered if r.photo_required],
+            "photo_codes": [r.code for r in offered if r.photo_required],
             "max_photo": photos.max_bytes(),
         },
         status=422 if errors else 200,

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 from decimal import Decimal
 
 import pytest
@@ -313,3 +313,30 @@ def test_a_hebrew_order_page_reads_right_to_left(client: Client, shop: Shop) -> 
     add_line(order)
     text = client.get(url(order)).text
     assert '<html lang="he" dir="rtl">' in text
+
+
+@pytest.mark.parametrize(
+    ("locale", "placed"),
+    [("en-GB", "7 Dec 2026"), ("en-US", "Dec 7, 2026"), ("de-AT", "07.12.2026")],
+)
+def test_dates_are_written_as_the_shoppers_region_writes_them(
+    client: Client, shop: Shop, locale: str, placed: str
+) -> None:
+    from datetime import datetime  # noqa: PLC0415
+
+    order = make_order(
+        shop, customer_locale=locale, placed_at=datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
+    )
+    add_line(order)
+    text = client.get(url(order)).text
+    assert placed in text
+
+
+def test_an_email_is_written_as_the_shoppers_region_writes(shop: Shop) -> None:
+    from orders import formatting
+
+    with translation.override("en"), formatting.region("en-GB"):
+        assert formatting.money(Decimal("1234.5"), "GBP") == "£1,234.50"
+        assert formatting.current_locale().territory == "GB"
+    with translation.override("en"):
+        assert formatting.current_locale().territory in (None, "US")

@@ -282,3 +282,15 @@ def test_the_slip_says_where_to_send_it_what_is_left_to_pay_and_carries_a_barcod
     html = client.get(f"/o/{access.link_token(order)}/returns/{created.pk}/slip/").text
     assert "We will tell you where to send the parcel." in html
     assert "Still to pay" in html and "Return fees: $4.00" in html
+
+
+def test_the_photo_is_said_to_be_required_only_for_the_reason_that_needs_it(
+    client: Client, order: Order
+) -> None:
+    line = order.lines.get()
+    client.post(url(order), {f"quantity-{line.pk}": "1"})
+    html = client.get(url(order, "reasons/")).text
+    assert "(optional; required for: Arrived damaged or faulty)" in html
+    refused = client.post(url(order, "reasons/"), {f"reason-{line.pk}": "damaged"})
+    assert refused.status_code == 422
+    assert "(required for this reason)" in refused.text
