@@ -64,6 +64,8 @@ def render_changes(order: Order, policy: EditPolicy, *, now: datetime) -> tuple[
             "shop": order.shop,
             "requests": requests,
             "choices": choices,
+            # Every change refused for one reason (a delivered order): said once, not per kind.
+            "closed_for": one_reason(choices),
             "held_until": held[0].release_due_at if held else None,
         },
     )
@@ -72,6 +74,16 @@ def render_changes(order: Order, policy: EditPolicy, *, now: datetime) -> tuple[
     if any(r.status in waiting for r in requests):
         activity = live.activity_of(activity, live.WAITING)  # an agent decides, or a payment
     return live.Part(html, activity), min(expires, holds)
+
+
+def one_reason(choices: list[dict]) -> str:
+    """When nothing can be changed any more because of how far the order has gone (packed,
+    shipped, delivered, cancelled), that reason, said once rather than under every kind."""
+    decisions = [choice["decision"] for choice in choices]
+    if not decisions or any(decisions):
+        return ""
+    progress = [d for d in decisions if d.code in rules.REFUSALS and d.code != "changed_meanwhile"]
+    return str(progress[0].message) if progress else ""
 
 
 def changes_part(request: HttpRequest, order: Order) -> live.Part:

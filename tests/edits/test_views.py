@@ -241,3 +241,14 @@ def test_another_country_only_when_the_policy_allows_and_then_an_agent_decides(
     request = ChangeRequest.objects.get()
     assert request.after["country_code"] == "CA" and request.after["province_code"] == "ON"
     assert request.status == "awaiting_approval"
+
+
+def test_a_delivered_order_says_once_why_nothing_can_be_changed(client: Client, shop) -> None:  # type: ignore[no-untyped-def]
+    from tests.factories import add_line, make_order, ship
+
+    order = make_order(shop)
+    add_line(order)
+    ship(order, shipment_status="delivered")
+    html = client.get(f"/o/{access.link_token(order)}/").text
+    part = html[html.index('id="changes"') :]
+    assert part.count("Your order has been delivered.") == 1
