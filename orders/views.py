@@ -113,9 +113,9 @@ def render_page(order: Order, section: str | None) -> str:
     """
     prefetch_related_objects([order], *PAGE_PREFETCH)
     stage = order.stage
-    hint = STAGE_HINTS[stage]
+    hint, tone = STAGE_HINTS[stage], stage.tone
     if stage in ON_ITS_WAY and any(shipment.is_delayed for shipment in order.shipments):
-        hint = _("Your order is on its way, but the carrier reports a delay.")
+        hint, tone = _("Your order is on its way, but the carrier reports a delay."), "warn"
     upcoming = [
         s.estimated_delivery_at
         for s in order.shipments
@@ -126,6 +126,7 @@ def render_page(order: Order, section: str | None) -> str:
         "shop": order.shop,
         "stage": stage,
         "stage_hint": hint,
+        "hero_tone": tone,
         "expected": max(upcoming) if upcoming and not order.unshipped_quantity else None,
         "steps": timeline_steps(stage) if stage != Stage.CANCELLED else [],
         "shipments": order.shipments,
