@@ -259,7 +259,7 @@ def offer_page(request: HttpRequest, token: str, pk: int) -> HttpResponse:
     plan = f"{order.pk}:{offer.pk}:{addition.variant_id}:{addition.discount_percent}"
     shown = {**items.sums(quoted), "plan": plan}
     confirming = request.method == "POST" and data.get("step") == "confirm"
-    if confirming and seen(data.get("quoted", "")) == shown:
+    if confirming and items.seen(data.get("quoted", ""), QUOTE_SALT) == shown:
         asked = {
             "quantities": {},
             "additions": [
@@ -302,13 +302,6 @@ def offer_page(request: HttpRequest, token: str, pk: int) -> HttpResponse:
         "price_changed": confirming,
     }
     return render(request, "offers/offer.html", context, status=409 if confirming else 200)
-
-
-def seen(token: str) -> dict[str, str] | None:
-    try:
-        return signing.loads(token, salt=QUOTE_SALT, max_age=3600)
-    except signing.BadSignature:
-        return None
 
 
 def refused(

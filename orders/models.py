@@ -7,6 +7,7 @@ rows below, never stored a second time.
 
 from __future__ import annotations
 
+import functools
 import zoneinfo
 from datetime import datetime
 from decimal import Decimal
@@ -290,7 +291,7 @@ class Order(models.Model):
     def language(self) -> str:
         return self.shop.language_for(self.customer_locale)
 
-    @property
+    @cached_property
     def refunded(self) -> list[tuple[datetime, Decimal]]:
         """Every refund: when, and how much, in the order's currency."""
         found = []
@@ -672,11 +673,16 @@ class TrackingEvent(models.Model):
         """What the carrier wrote, when it says more than the status (shown, translated, above
         it): "Picked up by the carrier" again is left out."""
         said = " ".join(self.message.split()).strip(" .").casefold()
-        labels = dict(Fulfillment.ShipmentStatus.choices)
-        with translation.override("en"):
-            label = str(labels.get(self.status, "")).casefold()
+        label = english_status_labels().get(self.status, "")
         same = {label, self.status.casefold(), self.status.replace("_", " ").casefold()}
         return "" if not said or said in same else self.message
+
+
+@functools.cache
+def english_status_labels() -> dict[str, str]:
+    """The shipment statuses' English words, folded: what a carrier's message repeats."""
+    with translation.override("en"):
+        return {value: str(label).casefold() for value, label in Fulfillment.ShipmentStatus.choices}
 
 
 class OrderEvent(models.Model):

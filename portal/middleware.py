@@ -18,21 +18,12 @@ def language_choice(get_response: Callable[[HttpRequest], HttpResponse]) -> Call
 
     A GET, so the switcher is a plain GET form that needs no CSRF token: choosing a language
     changes nothing but a preference, and pages without a token can be cached whole.
-
-    Every other request starts and ends with no shopper's region for dates and money (an
-    order's view sets its own: `orders.formatting.use_region`).
     """
 
     def middleware(request: HttpRequest) -> HttpResponse:
         language = request.GET.get("language")
         if request.method != "GET" or language not in SHIPPED:
-            # An order's view sets its shopper's region for dates and money; no other request
-            # of this thread keeps it.
-            formatting.use_region(None)
-            try:
-                return get_response(request)
-            finally:
-                formatting.use_region(None)
+            return get_response(request)
         rest = request.GET.copy()
         del rest["language"]
         target = request.path + (f"?{urlencode(rest, doseq=True)}" if rest else "")
@@ -57,5 +48,20 @@ def language_choice(get_response: Callable[[HttpRequest], HttpResponse]) -> Call
             samesite=settings.LANGUAGE_COOKIE_SAMESITE,
         )
         return response
+
+    return middleware
+
+
+def shopper_region(get_response: Callable[[HttpRequest], HttpResponse]) -> Callable:
+    """Every request starts and ends with no shopper's region for dates and money: an order's
+    view sets its own (`orders.formatting.use_region`), and no other request of this thread
+    keeps it."""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        formatting.use_region(None)
+        try:
+            return get_response(request)
+        finally:
+            formatting.use_region(None)
 
     return middleware

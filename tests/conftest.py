@@ -146,3 +146,41 @@ def run_jobs() -> Callable[[], int]:
         return queued - sum(django_rq.get_queue(name).count for name in names)
 
     return run
+
+
+def place_hoodies(shopify, hoodie, *, currency: str, rate: Decimal, days_ago: float):  # type: ignore[no-untyped-def]
+    """Two hoodies in M bought in the sandbox by Alice in Paris, `days_ago`, in `currency` at
+    `rate` units per euro (the shop's currency): the order Shopify would hold."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from sandbox import Address, NewLine
+
+    medium = next(v for v in hoodie.variants if v.title == "M")
+    return shopify.create_order(
+        lines=[
+            NewLine(
+                title="Trail hoodie",
+                price=Decimal("79.00") * rate,
+                quantity=2,
+                sku="HOOD-M",
+                variant_title="M",
+                product_id=hoodie.id,
+                variant_id=medium.id,
+                product_type="Hoodies",
+            )
+        ],
+        email="alice@example.com",
+        currency=currency,
+        exchange_rate=rate,
+        shipping_address=Address(
+            first_name="Alice",
+            last_name="Martin",
+            address1="8 rue de Rivoli",
+            city="Paris",
+            zip="75004",
+            country_code="FR",
+        ),  # fmt: skip
+        placed_at=timezone.now() - timedelta(days=days_ago),
+    )

@@ -457,10 +457,11 @@ def stage(
     return edit, ""
 
 
-def seen(token: str) -> dict[str, str] | None:
-    """The sums the shopper saw in the preview, from the confirmation's signed field."""
+def seen(token: str, salt: str = QUOTE_SALT) -> dict[str, str] | None:
+    """The sums the shopper saw in the preview, from the confirmation's signed field (an hour
+    at most; `salt` keeps one page's confirmation from counting on another)."""
     try:
-        return signing.loads(token, salt=QUOTE_SALT, max_age=3600)
+        return signing.loads(token, salt=salt, max_age=3600)
     except signing.BadSignature:
         return None
 

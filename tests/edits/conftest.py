@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
 from edits.models import EditPolicy
 from orders.models import Order, Shop
-from sandbox import Address, NewLine, Sandbox
+from sandbox import Sandbox
 from shopify.client import Client as AdminClient
+from tests.conftest import place_hoodies
 from tests.sandbox_link import WEBHOOK_URL
 
 
@@ -35,32 +34,7 @@ def ordered(
     EditPolicy.objects.create(shop=connected_shop, items_enabled=True)
     shopify.webhooks.configure(target=WEBHOOK_URL)
     with django_capture_on_commit_callbacks(execute=True):
-        shopify.create_order(
-            lines=[
-                NewLine(
-                    title="Trail hoodie",
-                    price=Decimal("79.00") * rate,
-                    quantity=2,
-                    sku="HOOD-M",
-                    variant_title="M",
-                    product_id=hoodie.id,
-                    variant_id=variant(shopify, "M"),
-                    product_type="Hoodies",
-                )
-            ],
-            email="alice@example.com",
-            currency=currency,
-            exchange_rate=rate,
-            shipping_address=Address(
-                first_name="Alice",
-                last_name="Martin",
-                address1="8 rue de Rivoli",
-                city="Paris",
-                zip="75004",
-                country_code="FR",
-            ),  # fmt: skip
-            placed_at=timezone.now() - timedelta(minutes=30),
-        )
+        place_hoodies(shopify, hoodie, currency=currency, rate=rate, days_ago=1 / 48)
     run_jobs()
     with django_capture_on_commit_callbacks(execute=True):
         run_jobs()
@@ -79,3 +53,15 @@ def fail_on(monkeypatch, mutation: str, error: Exception, *, after: bool = False
         raise error
 
     monkeypatch.setattr(AdminClient, "query", answer)
+
+
+def push_failing(
+    monkeypatch, request, mutation: str, error: Exception, *, after: bool = False
+) -> None:  # type: ignore[no-untyped-def]
+    """The worker sends `request` once while Shopify answers `mutation` with `error` (having
+    done it, with `after`)."""
+    from tests.edits.test_items import push
+
+    with monkeypatch.context() as patched:
+        fail_on(patched, mutation, error, after=after)
+        push(request.pk)

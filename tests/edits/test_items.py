@@ -24,7 +24,7 @@ from orders.models import Order
 from sandbox import Sandbox
 from shopify import outbox, sync
 from shopify.client import Transient
-from tests.edits.conftest import fail_on, variant
+from tests.edits.conftest import fail_on, push_failing, variant
 
 CHANNEL = "edits.change"
 
@@ -233,9 +233,7 @@ def test_a_refund_whose_answer_was_lost_is_made_once(
     django_capture_on_commit_callbacks,
 ) -> None:  # type: ignore[no-untyped-def]
     _preview, request = ask(client, ordered, django_capture_on_commit_callbacks, quantity=1)
-    with monkeypatch.context() as patched:
-        fail_on(patched, "RefundCreate", Transient("no answer in time"), after=True)
-        push(request.pk)
+    push_failing(monkeypatch, request, "RefundCreate", Transient("no answer in time"), after=True)
     request.refresh_from_db()
     assert request.status == "queued" and request.next_attempt_at > timezone.now()
     ChangeRequest.objects.filter(pk=request.pk).update(next_attempt_at=timezone.now())

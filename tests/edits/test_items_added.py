@@ -14,7 +14,7 @@ from edits.models import ChangeRequest, EditPolicy
 from orders.models import Order
 from sandbox import NewVariant, Sandbox
 from shopify.client import Transient
-from tests.edits.conftest import fail_on
+from tests.edits.conftest import push_failing
 from tests.edits.test_items import choose, lines_in_shopify, page_of, push, quoted, writes
 
 
@@ -91,9 +91,9 @@ def test_an_item_added_whose_commit_answer_was_lost_is_added_once(
     with django_capture_on_commit_callbacks(execute=False):
         client.post(page_of(ordered), {**data, "step": "confirm", "quoted": quoted(preview)})
     request = ChangeRequest.objects.get()
-    with monkeypatch.context() as patched:
-        fail_on(patched, "OrderEditCommit", Transient("no answer in time"), after=True)
-        push(request.pk)
+    push_failing(
+        monkeypatch, request, "OrderEditCommit", Transient("no answer in time"), after=True
+    )
     ChangeRequest.objects.filter(pk=request.pk).update(next_attempt_at=request.created_at)
     push(request.pk)
     request.refresh_from_db()

@@ -27,7 +27,7 @@ from shopify import calls, sync
 from shopify.calls import EditableOrder, Money, Transaction
 from shopify.client import Client as AdminClient
 from shopify.client import Permanent, Transient, UserError, UserErrors
-from tests.edits.conftest import fail_on, variant
+from tests.edits.conftest import fail_on, push_failing, variant
 from tests.edits.test_items import (
     ask,
     choose,
@@ -228,9 +228,7 @@ def test_a_failure_after_the_commit_never_fails_the_change(
     _preview, request = ask(
         client, ordered, django_capture_on_commit_callbacks, variant=variant(shopify, "L")
     )
-    with monkeypatch.context() as patched:
-        fail_on(patched, "FulfillmentOrderHold", Permanent("access denied"))
-        push(request.pk)
+    push_failing(monkeypatch, request, "FulfillmentOrderHold", Permanent("access denied"))
 
     request.refresh_from_db()
     assert request.status == "awaiting_payment"  # not "failed": Shopify has the edit
@@ -269,9 +267,9 @@ def test_a_hold_whose_answer_was_lost_is_found_not_placed_again(
     django_capture_on_commit_callbacks,
 ) -> None:  # type: ignore[no-untyped-def]
     _preview, request = ask(client, ordered, django_capture_on_commit_callbacks, quantity=3)
-    with monkeypatch.context() as patched:
-        fail_on(patched, "FulfillmentOrderHold", Transient("no answer in time"), after=True)
-        push(request.pk)
+    push_failing(
+        monkeypatch, request, "FulfillmentOrderHold", Transient("no answer in time"), after=True
+    )
     request.refresh_from_db()
     assert request.status == "queued" and request.shopify_result["committed"] is True
     ChangeRequest.objects.filter(pk=request.pk).update(next_attempt_at=timezone.now())
@@ -626,9 +624,9 @@ def test_a_commit_answer_lost_on_the_last_attempt_is_not_called_a_failure_of_the
 
     _preview, request = ask(client, ordered, django_capture_on_commit_callbacks, quantity=1)
     ChangeRequest.objects.filter(pk=request.pk).update(attempts=outbox.MAX_ATTEMPTS - 1)
-    with monkeypatch.context() as patched:
-        fail_on(patched, "OrderEditCommit", Transient("no answer in time"), after=True)
-        push(request.pk)
+    push_failing(
+        monkeypatch, request, "OrderEditCommit", Transient("no answer in time"), after=True
+    )
     request.refresh_from_db()
     assert (request.status, request.failure_code) == ("failed", "unconfirmed")
     assert "could not confirm" in request.failure_text
@@ -683,9 +681,9 @@ def test_a_hold_never_recorded_is_released_when_the_difference_is_settled(
 
     _preview, request = ask(client, ordered, django_capture_on_commit_callbacks, quantity=3)
     ChangeRequest.objects.filter(pk=request.pk).update(attempts=outbox.MAX_ATTEMPTS - 1)
-    with monkeypatch.context() as patched:
-        fail_on(patched, "FulfillmentOrderHold", Transient("no answer in time"), after=True)
-        push(request.pk)
+    push_failing(
+        monkeypatch, request, "FulfillmentOrderHold", Transient("no answer in time"), after=True
+    )
     request.refresh_from_db()
     assert request.status == "awaiting_payment" and request.shopify_result["held"] is False
     assert our_holds(shopify, ordered) == [[HANDLE]]  # in Shopify, not recorded

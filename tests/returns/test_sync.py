@@ -19,8 +19,9 @@ from orders.models import Order, Shop
 from returns import actions, events, jobs
 from returns.actions import ReturnItem
 from returns.models import ReturnPolicy, ReturnRequest
-from sandbox import Address, NewLine, Sandbox
+from sandbox import Sandbox
 from shopify import outbox
+from tests.conftest import place_hoodies
 from tests.sandbox_link import WEBHOOK_URL
 
 DANA = Actor(Actor.AGENT, "dana")
@@ -45,34 +46,8 @@ def delivered(
     euros, the shop's currency, or (indirect parameter) in (currency, units per euro)."""
     currency, rate = getattr(request, "param", ("EUR", Decimal(1)))
     shopify.webhooks.configure(target=WEBHOOK_URL)
-    medium = variant(shopify, "M")
     with django_capture_on_commit_callbacks(execute=True):
-        placed = shopify.create_order(
-            lines=[
-                NewLine(
-                    title="Trail hoodie",
-                    price=Decimal("79.00") * rate,
-                    quantity=2,
-                    sku="HOOD-M",
-                    variant_title="M",
-                    product_id=hoodie.id,
-                    variant_id=medium["id"],
-                    product_type="Hoodies",
-                )
-            ],
-            email="alice@example.com",
-            currency=currency,
-            exchange_rate=rate,
-            shipping_address=Address(
-                first_name="Alice",
-                last_name="Martin",
-                address1="8 rue de Rivoli",
-                city="Paris",
-                zip="75004",
-                country_code="FR",
-            ),  # fmt: skip
-            placed_at=timezone.now() - timedelta(days=5),
-        )
+        placed = place_hoodies(shopify, hoodie, currency=currency, rate=rate, days_ago=5)
         shopify.fulfil(placed.number, at=timezone.now() - timedelta(days=4))
         shopify.deliver(placed.number, at=timezone.now() - timedelta(days=2))
     run_jobs()
